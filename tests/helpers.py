@@ -41,11 +41,11 @@ def run_python(code: str, cwd: str | Path, pythonpath: str = "") -> str:
 
 
 def subprocess_env(tmp: Path | None = None, **overrides: str) -> dict:
-    """Environment of a recipe / CLI subprocess: this checkout first on the path, offline, one
+    """Environment of a recipe / CLI subprocess: this checkout (and ``tests/``, for the helpers) first on the path, offline, one
     thread per process, a private datasets cache under ``tmp`` (if given), then ``overrides``."""
     env = dict(os.environ)
     env.update(
-        PYTHONPATH=str(REPO) + os.pathsep + env.get("PYTHONPATH", ""),
+        PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "tests"), env.get("PYTHONPATH", "")]),
         HF_HUB_OFFLINE="1",
         OMP_NUM_THREADS="1",
         TOKENIZERS_PARALLELISM="false",

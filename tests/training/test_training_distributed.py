@@ -13,7 +13,7 @@ def test_gathered_loss_and_gradients_equal_single_process(tiny_ckpt, tmp_path):
     media, out = tmp_path / "media", tmp_path / "out"
     media.mkdir()
     out.mkdir()
-    cmd = accelerate_launch(REPO / "tests" / "training_dist_check.py", str(tiny_ckpt), str(media), str(out))
+    cmd = accelerate_launch(REPO / "tests" / "training" / "training_dist_check.py", str(tiny_ckpt), str(media), str(out))
     proc = subprocess.run(cmd, env=subprocess_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for rank in (0, 1):

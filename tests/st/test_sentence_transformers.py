@@ -462,7 +462,7 @@ def test_information_retrieval_evaluator_over_videos(st_model, gve_model, media,
 def readme_section() -> str:
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     return text.split("\n## sentence-transformers\n", 1)[1].split("\n## ", 1)[0]
 
 

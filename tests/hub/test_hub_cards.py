@@ -35,7 +35,7 @@ from modeling_gve.processing_gve import SamplingConfig
 from modeling_gve.uvrb import TASKS
 from modeling_gve.uvrb.metrics import METRIC_NAMES
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

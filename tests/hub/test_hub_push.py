@@ -24,7 +24,7 @@ from uvrb_helpers import mini_uvrb
 from modeling_gve.cli import main
 from modeling_gve.uvrb import TASKS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 # Simulates a machine with only the Hub files: the gve package cannot be imported.
 WITHOUT_PACKAGE = textwrap.dedent(
     """

@@ -19,7 +19,7 @@ def card_folder(tmp_path_factory):
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from hub_cards.uvrb_dataset import write_uvrb_dataset_card
 
     mini = mini_uvrb(tmp_path_factory)
@@ -67,7 +67,7 @@ def metric():
 
     import evaluate
 
-    return evaluate.load(str(Path(__file__).resolve().parents[1] / "hub_cards" / "uvrb_metric"))
+    return evaluate.load(str(Path(__file__).resolve().parents[2] / "hub_cards" / "uvrb_metric"))
 
 
 @pytest.mark.parametrize("task", ["MSRVTT", "CMRB", "MS-TV"])

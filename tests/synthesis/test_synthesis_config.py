@@ -9,7 +9,7 @@ import pytest
 from modeling_gve.synthesis.config import add_arguments, build_config, config_from_args, load_yaml
 from modeling_gve.synthesis.workstore import RecordLog, ShardedLog, shard_of, shards_for_process
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((REPO / "recipes" / "configs").glob("vsynflow*.yaml"))
 
 

@@ -8,7 +8,7 @@ import yaml
 from modeling_gve.training.config import ModelArguments, parse_config
 from modeling_gve.training.data import load_mixture
 
-RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 PAPER = dict(
     lora_r=16, lora_alpha=32, lora_dropout=0.1, learning_rate=3e-5, weight_decay=0.1, lr_scheduler_type="cosine",
     num_train_epochs=3, seed=42, max_frames=8, fps=1.0, temperature=0.03, mixed_precision="bf16",
