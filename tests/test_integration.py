@@ -9,9 +9,10 @@ import yaml
 from helpers import REPO, accelerate_launch, subprocess_env
 
 from modeling_gve.synthesis.config import TASKS, build_config
-from modeling_gve.synthesis.loopback import LoopbackChatServer
+from modeling_gve.testing.loopback import LoopbackChatServer
 from modeling_gve.synthesis.pipeline import run as synthesize
-from modeling_gve.testing import make_tiny_checkpoint, make_video
+from modeling_gve.testing.media import make_video
+from modeling_gve.testing.tiny import make_tiny_checkpoint
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ Stages (each its own module, runnable separately with ``stages``):
 3. `tasks` — T2V, T2T, T2I, I2V, V2V, TI2V, TV2V rows; `negatives` — hard-negative mining;
    `writer` — parquet configs, media, Hub upload; the card comes from ``hub_cards.uvrd_dataset``.
 
-`pipeline.run` chains them; `config` holds the settings; `workstore` the resumable records;
-`loopback` an OpenAI-compatible test server.
+`pipeline.run` chains them; `config` holds the settings; `workstore` the resumable records.
+An OpenAI-compatible test server is `modeling_gve.testing.loopback`.
 """
 
 from .config import (

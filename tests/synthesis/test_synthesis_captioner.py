@@ -12,10 +12,10 @@ import pytest
 from modeling_gve.synthesis.captioners import Job, OpenAICompatibleCaptioner, TransformersCaptioner
 from modeling_gve.synthesis.config import build_config
 from modeling_gve.synthesis.enrich import Enrichment
-from modeling_gve.synthesis.loopback import LoopbackChatServer
+from modeling_gve.testing.loopback import LoopbackChatServer
 from modeling_gve.synthesis.plan import PoolVideo
 from modeling_gve.synthesis.prompts import MediaRef, PromptLibrary
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 
 
 @pytest.fixture(scope="module")

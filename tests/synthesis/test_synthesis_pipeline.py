@@ -15,10 +15,10 @@ import yaml
 from helpers import REPO, accelerate_launch, subprocess_env
 
 from modeling_gve.synthesis.config import TASKS, build_config
-from modeling_gve.synthesis.loopback import LoopbackChatServer
+from modeling_gve.testing.loopback import LoopbackChatServer
 from modeling_gve.synthesis.pipeline import run
 from modeling_gve.synthesis.tasks import TASK_PATTERNS
-from modeling_gve.testing import make_video
+from modeling_gve.testing.media import make_video
 
 COLUMNS = ["id", "query_text", "query_image", "query_video", "pos_text", "pos_image", "pos_video", "negatives"]
 

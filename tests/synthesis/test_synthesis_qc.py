@@ -14,7 +14,7 @@ from modeling_gve.synthesis.extract import clip_windows, cut_clips, extract_fram
 from modeling_gve.synthesis.quality import QualityControl
 from modeling_gve.synthesis.rectify import RectificationRules, rectify
 from modeling_gve.synthesis.sources import SourceVideo, load_sources
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 from modeling_gve.video import GVEInputError
 
 

@@ -25,7 +25,7 @@ TASKS = ("T2T", "T2I", "T2V", "I2V", "TI2V")
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    from modeling_gve.training.synthetic import make_synthetic_run
+    from modeling_gve.testing.synthetic_tasks import make_synthetic_run
 
     root = tmp_path_factory.mktemp("tiny-train")
     made = make_synthetic_run(root, bad_rows=True)
