@@ -15,6 +15,9 @@ Stages (each its own module, runnable separately with ``stages``):
 An OpenAI-compatible test server is `modeling_gve.testing.loopback`.
 """
 
+from typing import Any
+
+from . import config as _config
 from .config import (
     CaptionerArguments,
     DataArguments,
@@ -22,9 +25,15 @@ from .config import (
     QualityArguments,
     SynthesisConfig,
     TaskArguments,
-    build_config,
     parse_args,
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "build_config":  # deprecated second name of SynthesisConfig.from_values (warns)
+        return getattr(_config, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CaptionerArguments",
@@ -33,6 +42,5 @@ __all__ = [
     "QualityArguments",
     "SynthesisConfig",
     "TaskArguments",
-    "build_config",
     "parse_args",
 ]

@@ -302,4 +302,4 @@ def test_recipe_script_runs_the_library_train(monkeypatch, tmp_path):
     runpy.run_path(str(RECIPE), run_name="__main__")
     assert len(calls) == 1
     assert calls[0].training.output_dir == str(tmp_path / "out") and calls[0].training.learning_rate == 1e-4
-    assert calls[0].model.max_frames == 2  # from the YAML
+    assert calls[0].model.sampling["max_frames"] == 2  # from the YAML

@@ -28,7 +28,7 @@ def tiny_model_args(checkpoint: str | Path, **overrides) -> ModelArguments:
         attn_implementation="sdpa",
         lora_dropout=0.0,
         gradient_checkpointing=False,
-        **TINY_SAMPLING,
+        sampling=dict(TINY_SAMPLING),
     )
     values.update(overrides)
     return ModelArguments(**values)
