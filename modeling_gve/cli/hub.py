@@ -22,9 +22,6 @@ import argparse
 
 from ..suggest import SuggestingArgumentParser
 
-# options shared by the three commands: where the upload goes, and how
-PUSH_OPTIONS = ("dry_run", "revision", "private", "commit_message", "create_pr")
-
 
 def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
     parser = SuggestingArgumentParser(
@@ -65,7 +62,9 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
     metric.add_argument(
         "repo_id", help="target Space, e.g. my-org/uvrb (the name is the module's: evaluate.load(repo))"
     )
-    metric.add_argument("--requirement", action="append", help="pip requirement of the Space (default: gve)")
+    metric.add_argument(
+        "--requirement", dest="requirements", action="append", help="pip requirement of the Space (default: gve)"
+    )
     _add_push_options(metric)
     return parser
 
@@ -81,34 +80,11 @@ def _add_push_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..hub.publish import publish_dataset, publish_metric, publish_model  # the command's heavy imports
+    from ..hub import publish  # the command's heavy imports, here only
 
-    push = {name: getattr(args, name) for name in PUSH_OPTIONS}
-    if args.hub_command == "push-model":
-        publish_model(
-            args.source,
-            args.repo_id,
-            results=args.results,
-            allow_incomplete=args.allow_incomplete,
-            source_revision=args.source_revision,
-            base_model=args.base_model,
-            license=args.license,
-            datasets=args.datasets,
-            model_name=args.model_name,
-            device=args.device,
-            **push,
-        )
-    elif args.hub_command == "push-dataset":
-        publish_dataset(
-            args.source,
-            args.repo_id,
-            kind=args.kind,
-            tasks=args.tasks,
-            license=args.license,
-            evaluation_framework=args.evaluation_framework,
-            stats=args.stats,
-            **push,
-        )
-    else:
-        publish_metric(args.repo_id, requirements=args.requirement, **push)
+    # every option's dest is the keyword of the publishing function it feeds
+    function = {"push-model": publish.publish_model, "push-dataset": publish.publish_dataset}.get(
+        args.hub_command, publish.publish_metric
+    )
+    function(**{name: value for name, value in vars(args).items() if name != "hub_command"})
     return 0

@@ -14,6 +14,7 @@ share. Writes results.json, results.md (paper-style tables) and radar.png under 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -77,7 +78,7 @@ def build_parser(prog: str = "gve uvrb") -> argparse.ArgumentParser:
         "--memory-budget-mb", type=int, default=DEFAULT_MEMORY_BUDGET // 2**20, help="size of one block of scores"
     )
     parser.add_argument("--trust-remote-code", action="store_true")
-    parser.add_argument("--label", default=None, help="row name for this model in the tables")
+    parser.add_argument("--label", dest="model_label", default=None, help="row name for this model in the tables")
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
@@ -104,28 +105,9 @@ def run(args: argparse.Namespace) -> int:
         SamplingConfig().replace(**sampling)
     except (KeyError, TypeError) as err:  # unknown task or sampling option, with a "did you mean"
         raise ValueError(err.args[0]) from None
-    config = UVRBRunConfig(
-        model=args.model,
-        output=args.output,
-        tasks=args.tasks or None,
-        data=args.data,
-        data_revision=args.data_revision,
-        media=args.media,
-        encoder=args.encoder,
-        revision=args.revision,
-        device=args.device,
-        dtype=args.dtype,
-        sampling=sampling,
-        frames_fps=args.frames_fps,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        flush_every=args.flush_every,
-        cache_dir=args.cache_dir,
-        memory_budget_mb=args.memory_budget_mb,
-        trust_remote_code=args.trust_remote_code,
-        show_progress_bar=not args.no_progress,
-        model_label=args.label,
-    )
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(UVRBRunConfig) if hasattr(args, f.name)}
+    given.update(tasks=args.tasks or None, sampling=sampling, show_progress_bar=not args.no_progress)
+    config = UVRBRunConfig(**given)  # every option's dest is the field it sets
     results = run_uvrb(config)
     if results is not None:
         print((Path(config.output) / "results.md").read_text())

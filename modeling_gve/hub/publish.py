@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from hub_cards.gve_model import load_uvrb_results
 
@@ -45,6 +45,24 @@ from .stage import (
 )
 
 
+class PushOptions(TypedDict, total=False):
+    """Where and how `publish` uploads (the keywords every ``publish_*`` function takes).
+
+    Keys:
+        dry_run: write the staged folder to this new folder and upload nothing.
+        revision: branch to push to (created if missing; default main).
+        private: create the repo private.
+        commit_message: the commit's message.
+        create_pr: open a pull request instead of committing.
+    """
+
+    dry_run: str | Path | None
+    revision: str | None
+    private: bool | None
+    commit_message: str | None
+    create_pr: bool
+
+
 @dataclass
 class Published:
     """What `publish` did: the checked folder, and where it went (the repo URL for a dry run;
@@ -67,7 +85,8 @@ def publish(
     create_pr: bool = False,
 ) -> Published:
     """Stage into ``dry_run`` (a new folder) or a temporary folder, check, then upload unless
-    it is a dry run. Progress goes to stdout, the staging notes to stderr.
+    it is a dry run (the upload options: `PushOptions`). Progress goes to stdout, the staging
+    notes to stderr.
 
     Raises:
         HubCheckError: a check refused the folder (nothing was uploaded).
@@ -108,11 +127,7 @@ def publish_model(
     datasets: list[str] | None = None,
     model_name: str | None = None,
     device: str = "cpu",
-    dry_run: str | Path | None = None,
-    revision: str | None = None,
-    private: bool | None = None,
-    commit_message: str | None = None,
-    create_pr: bool = False,
+    **push: Unpack[PushOptions],
 ) -> Published:
     """A GVE checkpoint (folder or Hub id) with its model card and, from ``results`` (the
     ``results.json`` of `gve uvrb`), its UVRB eval results. Refused unless the staged folder
@@ -145,16 +160,7 @@ def publish_model(
             f"cosine {report['agreement']:.6f} between the two"
         )
 
-    return publish(
-        stage,
-        check,
-        repo_id=repo_id,
-        dry_run=dry_run,
-        revision=revision,
-        private=private,
-        commit_message=commit_message,
-        create_pr=create_pr,
-    )
+    return publish(stage, check, repo_id=repo_id, **push)
 
 
 def publish_dataset(
@@ -166,11 +172,7 @@ def publish_dataset(
     license: str = "other",
     evaluation_framework: str = "mteb",
     stats: str | Path | None = None,
-    dry_run: str | Path | None = None,
-    revision: str | None = None,
-    private: bool | None = None,
-    commit_message: str | None = None,
-    create_pr: bool = False,
+    **push: Unpack[PushOptions],
 ) -> Published:
     """A UVRB folder (its ``tasks``, ``license`` and ``eval.yaml`` framework) or a V-SynFlow output
     folder (its card from ``stats``, default ``SOURCE/.vsynflow/stats.json``), with its card.
@@ -197,27 +199,14 @@ def publish_dataset(
             rows = check_training_pairs(staged.path, card)
             staged.notes.append(f"{rows} training pairs; every media file they name is in the folder")
 
-    return publish(
-        stage,
-        check,
-        repo_id=repo_id,
-        dry_run=dry_run,
-        revision=revision,
-        private=private,
-        commit_message=commit_message,
-        create_pr=create_pr,
-    )
+    return publish(stage, check, repo_id=repo_id, **push)
 
 
 def publish_metric(
     repo_id: str,
     *,
     requirements: list[str] | None = None,
-    dry_run: str | Path | None = None,
-    revision: str | None = None,
-    private: bool | None = None,
-    commit_message: str | None = None,
-    create_pr: bool = False,
+    **push: Unpack[PushOptions],
 ) -> Published:
     """The UVRB evaluate module as a Space named like the module (``evaluate.load(repo_id)``),
     with ``requirements`` for its ``requirements.txt``."""
@@ -229,16 +218,7 @@ def publish_metric(
     def check(staged: StagedFolder) -> None:
         check_metric_folder(staged.path, name)
 
-    return publish(
-        stage,
-        check,
-        repo_id=repo_id,
-        dry_run=dry_run,
-        revision=revision,
-        private=private,
-        commit_message=commit_message,
-        create_pr=create_pr,
-    )
+    return publish(stage, check, repo_id=repo_id, **push)
 
 
-__all__ = ["Published", "publish", "publish_dataset", "publish_metric", "publish_model"]
+__all__ = ["PushOptions", "Published", "publish", "publish_dataset", "publish_metric", "publish_model"]
