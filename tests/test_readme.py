@@ -176,6 +176,14 @@ def test_model_page_encode_snippet_runs(tiny_ckpt, media, tmp_path):
     assert names["scores"].shape == (3, 2)
 
 
+def test_model_page_lists_the_files_convert_writes(tiny_converted):
+    text = (ROOT / "docs" / "model.md").read_text()
+    listed = text.split("The output folder holds:", 1)[1].split("\n\n", 2)[1]
+    assert set(re.findall(r"`([\w.]+\.(?:json|safetensors|jinja|py))`", listed)) == {
+        p.name for p in tiny_converted.iterdir()
+    }
+
+
 def test_sentence_transformers_page_snippet_runs(tiny_converted, media):
     names = run_snippet(
         ROOT / "docs" / "sentence_transformers.md",
