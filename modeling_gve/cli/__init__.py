@@ -29,13 +29,16 @@ COMMANDS: dict[str, str] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser: ``gve [-h] COMMAND ...``, listing the commands (their options are
-    each command's own parser, `command_parser`)."""
+def build_parser(full: bool = False) -> argparse.ArgumentParser:
+    """The top-level parser: ``gve [-h] COMMAND ...``, listing the commands. Their options are each
+    command's own parser (`command_parser`); ``full`` attaches them all (importing every command
+    module: what a check of the documented commands needs, not what `main` does)."""
     parser = SuggestingArgumentParser(prog="gve", description="GVE, the General Video Embedder.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help in COMMANDS.items():
         subparsers.add_parser(name, help=help, add_help=False)
+        if full:
+            subparsers.choices[name] = command_parser(name)  # the parser argparse runs for NAME
     return parser
 
 
