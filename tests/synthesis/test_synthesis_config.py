@@ -40,7 +40,7 @@ def test_unknown_yaml_key_suggests(tmp_path):
 def test_unknown_cli_option_is_an_error_with_a_suggestion(capsys):
     with pytest.raises(SystemExit):
         parse(["--output_dir", "o", "--captioner_modle", "m"])
-    assert "unrecognized arguments: --captioner_modle m; did you mean '--captioner_model'?" in capsys.readouterr().err
+    assert "unrecognized arguments: --captioner_modle; did you mean '--captioner_model'?" in capsys.readouterr().err
 
 
 def test_cli_overrides_yaml_and_parses_collections(tmp_path):
