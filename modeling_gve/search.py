@@ -17,27 +17,14 @@ from typing import Any
 
 import torch
 
+from ._deprecation import moved_names
+from .directions import INSTRUCTIONS, of
 from .embedding_cache import EmbeddingCache, file_fingerprint
 from .inference import DEFAULT_MODEL, cache_settings, encode_cached, load_gve
 from .modeling_gve import GVEModel
-from .prompts import DIRECTION_PROMPTS
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 CACHE_DIRNAME = ".gve_cache"
-LETTERS = {"text": "T", "image": "I", "video": "V"}
-
-
-def query_direction(kind: str) -> str:
-    """A query kind (``"text+image"``) -> its task direction against a video folder (``"TI2V"``)."""
-    return "".join(LETTERS[k] for k in kind.split("+")) + "2V"
-
-
-# Query instructions (system turn) per query kind with a default: the task-direction instructions
-# of `modeling_gve.prompts` (those GVE was trained and evaluated with). Other combinations
-# (image+video, text+image+video) have none: they need --instruction.
-QUERY_INSTRUCTIONS = {
-    kind: DIRECTION_PROMPTS[query_direction(kind)] for kind in ("text", "image", "video", "text+image", "text+video")
-}
 
 
 @dataclass
@@ -68,7 +55,8 @@ def build_query(
     text: str | None, image: str | None, video: str | None, instruction: str | None = None
 ) -> tuple[Any, str]:
     """The query item and its instruction: ``instruction`` if given, else the one of the query's
-    kind (`QUERY_INSTRUCTIONS`).
+    direction against a video folder (``text+image`` -> TI2V, `modeling_gve.directions.INSTRUCTIONS`:
+    those GVE was trained and evaluated with).
 
     Raises:
         ValueError: no query part, or a combination without a default instruction (image+video,
@@ -77,14 +65,15 @@ def build_query(
     item = {k: v for k, v in (("text", text), ("image", image), ("video", video)) if v is not None}
     if not item:
         raise ValueError("give a text query, --image or --video")
-    kind = "+".join(k for k in ("text", "image", "video") if k in item)
     if instruction is None:
-        if kind not in QUERY_INSTRUCTIONS:
+        direction = of(item, ["video"])
+        if direction.name not in INSTRUCTIONS:  # image+video, text+image+video
+            kinds = [d for d in INSTRUCTIONS if d.endswith("2V")]
             raise ValueError(
-                f"no default instruction for a {kind} query (defaults exist for {', '.join(QUERY_INSTRUCTIONS)}); "
-                'give one with --instruction "Find the video ..."'
+                f"no default instruction for a {'+'.join(item)} query ({direction.name}; defaults exist for "
+                f"{', '.join(kinds)}); give one with --instruction \"Find the video ...\""
             )
-        instruction = QUERY_INSTRUCTIONS[kind]
+        instruction = direction.instruction
     return item, instruction
 
 
@@ -179,4 +168,20 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if hits else 1
 
 
-__all__ = ["QUERY_INSTRUCTIONS", "SearchHit", "build_query", "find_videos", "query_direction", "search_folder"]
+def _query_direction(kind: str) -> str:
+    return of(kind.split("+"), ["video"]).name
+
+
+__getattr__ = moved_names(
+    __name__,
+    {
+        "LETTERS": "modeling_gve.directions:LETTERS",
+        "QUERY_INSTRUCTIONS": (
+            "modeling_gve.directions.INSTRUCTIONS (keyed by direction: a text query is T2V)",
+            lambda: {k: INSTRUCTIONS[_query_direction(k)] for k in ("text", "image", "video", "text+image", "text+video")},
+        ),
+        "query_direction": ("modeling_gve.directions.of(query_modalities, ['video']).name", lambda: _query_direction),
+    },
+)
+
+__all__ = ["SearchHit", "build_query", "find_videos", "search_folder"]

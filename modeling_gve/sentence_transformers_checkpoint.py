@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .prompts import UVRB_PROMPTS
+from .uvrb.tasks import task_prompts
 
 MODULE_FILE = "sentence_transformers_gve.py"
 MODULE_TYPE = "sentence_transformers_gve.GVETransformer"  # how modules.json names a remote-code class
@@ -30,7 +30,7 @@ REQUIREMENTS = {
 
 def sentence_transformers_prompts(candidate_instruction: str) -> dict[str, str]:
     """Named prompts: each UVRB task's query instruction, and ``"document"`` for candidates."""
-    return {**UVRB_PROMPTS, "document": candidate_instruction}
+    return {**task_prompts(), "document": candidate_instruction}
 
 
 def write_sentence_transformers_files(model: Any, processor: Any, folder: str | Path) -> None:

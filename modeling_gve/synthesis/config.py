@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from ..directions import instruction
 from ..embedding_cache import json_digest
 from ..processing_gve import did_you_mean
-from ..prompts import DIRECTION_PROMPTS
 from ..recipe_config import RecipeArguments, RecipeConfig, load_yaml_config
 
+# The directions V-SynFlow builds rows for (stage 3, `tasks.py`): a subset of `modeling_gve.directions`.
 TaskName = Literal["T2V", "T2T", "T2I", "I2V", "V2V", "TI2V", "TV2V"]
 StageName = Literal["qc", "enrich", "tasks"]
 EnrichKind = Literal["video_captions", "frame_captions", "ti_query", "tv_query"]
@@ -104,7 +105,7 @@ class QualityArguments(RecipeArguments):
         default=None, metadata={"help": "drop pairs with cosine(caption, video) below; null: score and report only"}
     )
     consistency_instruction: str = field(
-        default=DIRECTION_PROMPTS["T2V"],
+        default=instruction("T2V"),
         metadata={"help": "query instruction of the caption when scoring (GVE)"},
     )
     qc_report_only: bool = field(

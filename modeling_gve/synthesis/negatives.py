@@ -20,15 +20,12 @@ from typing import Sequence
 
 import torch
 
+from .._deprecation import moved_names
+from ..directions import instruction
 from ..embedding_cache import text_fingerprint
 from ..processing_gve import ITEM_KEYS
-from ..prompts import DIRECTION_PROMPTS
 from .embedders import Embedder, cache_root
 from .tasks import SOURCE
-
-# Query instruction per task: the one table training uses too, so that negatives are mined with
-# the query embeddings the model is trained on.
-TASK_INSTRUCTIONS = DIRECTION_PROMPTS
 
 
 def side(row: dict, prefix: str) -> dict:
@@ -80,7 +77,7 @@ def embed_share(
                 [_key(task, role, i) for i in share],
                 cache_root(work_dir),
                 role="query" if role == "query" else "document",
-                instruction=TASK_INSTRUCTIONS[task] if role == "query" else None,
+                instruction=instruction(task) if role == "query" else None,
                 show_progress_bar=show_progress_bar,
             )
 
@@ -109,7 +106,7 @@ def mine(
         [_key(task, "query", i) for i in queries],
         cache_root(work_dir),
         role="query",
-        instruction=TASK_INSTRUCTIONS[task],
+        instruction=instruction(task),
         show_progress_bar=show_progress_bar,
         refresh=True,  # other processes embedded their shares
     )
@@ -166,4 +163,6 @@ def mine(
     return stats
 
 
-__all__ = ["TASK_INSTRUCTIONS", "embed_share", "embedding_jobs", "mine"]
+__getattr__ = moved_names(__name__, {"TASK_INSTRUCTIONS": "modeling_gve.directions:INSTRUCTIONS"})
+
+__all__ = ["embed_share", "embedding_jobs", "mine"]

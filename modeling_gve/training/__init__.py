@@ -14,10 +14,16 @@ Modules, in the order a batch meets them:
 Entry point: ``accelerate launch recipes/pyramid.py --config recipes/configs/gve-3b.yaml``.
 """
 
+from .._deprecation import moved_names
 from .config import PyramidConfig, parse_config
-from .curriculum import CurriculumScheduler, alignment_probabilities, default_tier, sigma_at
+from .curriculum import CurriculumScheduler, alignment_probabilities, sigma_at
 from .data import BadDataError, TaskSpec, load_mixture, write_task
 from .loss import ContrastiveOutput, InfoNCELoss
+
+__getattr__ = moved_names(
+    __name__,
+    {"default_tier": "modeling_gve.directions:tier"},
+)
 
 __all__ = [
     "BadDataError",
@@ -27,7 +33,6 @@ __all__ = [
     "PyramidConfig",
     "TaskSpec",
     "alignment_probabilities",
-    "default_tier",
     "load_mixture",
     "parse_config",
     "sigma_at",

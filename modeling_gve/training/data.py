@@ -39,31 +39,13 @@ from typing import Any, Iterator, Sequence
 import torch
 import yaml
 
+from .._deprecation import moved_names
+from ..directions import MODALITIES, letters, parse
 from ..processing_gve import GVEProcessor, SamplingConfig
-from ..prompts import DIRECTION_PROMPTS
 from ..recipe_config import unknown_key_error
 from ..video import GVEInputError, VideoFrames
 
-MODALITIES = ("text", "image", "video")
-LETTERS = {"text": "T", "image": "I", "video": "V"}
 SCHEMA_COLUMNS = ("id",) + tuple(f"{r}_{m}" for r in ("query", "pos") for m in MODALITIES) + ("negatives",)
-
-# Query instructions (system turn) per direction when the mixture gives none: the one table of
-# `modeling_gve.prompts`, shared with hard-negative mining and `gve search`. Candidates always get
-# the processor's default ("You are a helpful assistant."), as GVE was trained.
-DEFAULT_INSTRUCTIONS = DIRECTION_PROMPTS
-
-
-def default_instruction(direction: str) -> str:
-    """The query instruction of a direction without one in the mixture."""
-    if direction in DEFAULT_INSTRUCTIONS:
-        return DEFAULT_INSTRUCTIONS[direction]
-    names = {"T": "text", "I": "image", "V": "video"}
-    query, target = direction.split("2", 1)
-    return (
-        f"Find the {' and '.join(names[c] for c in target)} that matches the given "
-        f"{' and '.join(names[c] for c in query)}."
-    )
 
 
 # --------------------------------------------------------------------------- mixture
@@ -84,7 +66,7 @@ class TaskSpec:
         num_hard_negatives: hard negatives used per row (the first ones of ``negatives``).
         num_samples: instances per epoch (subsample or repeat); default: the dataset's size.
         weight: sampling prior of the task (default: see ``task_prior``).
-        instruction: query instruction; default: by direction (`DEFAULT_INSTRUCTIONS`).
+        instruction: query instruction; default: the direction's (`modeling_gve.directions.INSTRUCTIONS`).
         direction: expected direction, checked against the data (default: read from the data).
         tier: Modality Pyramid tier 1-4 (default: from the direction).
         frames_fps: frame rate of frame folders given as videos (frames extracted at 1 fps: 1.0).
@@ -174,8 +156,8 @@ class BadDataError(RuntimeError):
 
 def direction_of(row: dict) -> str:
     """``"TI2V"`` for a row with query text+image and a video positive."""
-    query = "".join(LETTERS[m] for m in MODALITIES if row.get(f"query_{m}") is not None)
-    target = "".join(LETTERS[m] for m in MODALITIES if row.get(f"pos_{m}") is not None)
+    query = letters(m for m in MODALITIES if row.get(f"query_{m}") is not None)
+    target = letters(m for m in MODALITIES if row.get(f"pos_{m}") is not None)
     return f"{query or '?'}2{target or '?'}"
 
 
@@ -256,7 +238,7 @@ def row_items(row: dict, task: "TaskData", with_negatives: bool = True) -> RowIt
     for j, negative in enumerate(raw_negatives):
         # Also what keeps FSDP / ZeRO-3 in step: every process's candidates then need the same
         # vision passes (an image among video candidates adds one on one process only).
-        pattern = "".join(LETTERS[m] for m in MODALITIES if negative.get(m) is not None)
+        pattern = letters(m for m in MODALITIES if negative.get(m) is not None)
         if pattern != target:
             raise GVEInputError(
                 f"row {row_id!r}",
@@ -306,7 +288,10 @@ class TaskData:
         if self.streaming and spec.num_samples is None:
             raise ValueError(f"task {spec.task!r} is streamed: give its num_samples (instances per epoch)")
         self.samples_per_epoch = spec.num_samples or self.num_rows
-        self.instruction = spec.instruction or default_instruction(self.direction)
+        try:
+            self.instruction = spec.instruction or parse(self.direction).instruction
+        except ValueError as err:  # a direction without a table entry needs the mixture's instruction
+            raise ValueError(f"task {spec.task!r}: {err}") from None
         self._stream: Iterator | None = None
         self._stream_position: tuple[int, int] | None = None
         self._permutations: dict[int, torch.Tensor] = {}
@@ -627,8 +612,16 @@ def _add_config_to_card(root: Path, name: str) -> None:
     card.write_text("---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n" + body)
 
 
+__getattr__ = moved_names(
+    __name__,
+    {
+        "DEFAULT_INSTRUCTIONS": "modeling_gve.directions:INSTRUCTIONS",
+        "LETTERS": "modeling_gve.directions:LETTERS",
+        "default_instruction": "modeling_gve.directions:instruction",
+    },
+)
+
 __all__ = [
-    "DEFAULT_INSTRUCTIONS",
     "BadDataError",
     "BadRow",
     "BatchLoader",
@@ -640,7 +633,6 @@ __all__ = [
     "TaskData",
     "TaskSpec",
     "TrainBatch",
-    "default_instruction",
     "direction_of",
     "item_id",
     "load_mixture",

@@ -4,9 +4,9 @@ import json
 import shutil
 
 import pytest
-import torch
 
 from modeling_gve.cli import main
+from modeling_gve.directions import instruction
 from modeling_gve.embedding_cache import EmbeddingCache, file_fingerprint
 from modeling_gve.inference import cache_settings, encode_cached
 from modeling_gve.modeling_gve import GVEModel
@@ -69,11 +69,9 @@ def test_search_ranks_and_caches(video_folder, tiny_ckpt, capsys, encode_counter
 
 
 def test_scores_equal_direct_encoding(video_folder, tiny_ckpt, gve_model, capsys):
-    from modeling_gve.search import QUERY_INSTRUCTIONS
-
     assert search(video_folder, tiny_ckpt, "a blue screen", "--top-k", "3") == 0
     hits = json.loads(capsys.readouterr().out)
-    query = gve_model.encode(["a blue screen"], instruction=QUERY_INSTRUCTIONS["text"])
+    query = gve_model.encode(["a blue screen"], instruction=instruction("T2V"))
     for hit in hits:
         video = gve_model.encode([{"video": hit["path"]}])
         assert float(query[0] @ video[0]) == pytest.approx(hit["score"], abs=1e-4)

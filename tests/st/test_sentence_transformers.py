@@ -8,9 +8,10 @@ import torch
 from helpers import BLOCK_PACKAGE, REPO, run_python
 
 from modeling_gve import DEFAULT_INSTRUCTION, GVEInputError, VideoFrames
-from modeling_gve.prompts import UVRB_PROMPTS
+from modeling_gve.uvrb.tasks import task_prompts
 
 TOL = 1e-5
+UVRB_PROMPTS = task_prompts()
 # The 16 UVRB datasets in the order of the paper's Table 1 (SPEC §2).
 UVRB_NAMES = [
     "MSRVTT", "DiDeMo", "CRB-G", "CRB-S", "VDC-O", "CRB-T", "CMRB", "DREAM-E",

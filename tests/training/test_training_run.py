@@ -16,7 +16,7 @@ from helpers import REPO, accelerate_launch, subprocess_env
 from safetensors.torch import load_file
 from training_helpers import TINY_SAMPLING
 
-from modeling_gve.training.data import DEFAULT_INSTRUCTIONS
+from modeling_gve.directions import instruction
 
 TINY_CPU = REPO / "recipes" / "configs" / "tiny-cpu.yaml"
 RECIPE = REPO / "recipes" / "pyramid.py"
@@ -58,7 +58,7 @@ def task_losses(model, data_root):
             return [{m: (r[f"{role}_{m}"] if m == "text" else str(data_root / r[f"{role}_{m}"]))
                      for m in ("text", "image", "video") if r[f"{role}_{m}"] is not None} for r in rows]  # fmt: skip
 
-        queries = model.encode(items("query"), instruction=DEFAULT_INSTRUCTIONS[task], **TINY_SAMPLING)
+        queries = model.encode(items("query"), instruction=instruction(task), **TINY_SAMPLING)
         positives = model.encode(items("pos"), **TINY_SAMPLING)
         losses[task] = float(F.cross_entropy(queries @ positives.T / 0.03, torch.arange(len(rows))))
     return losses
