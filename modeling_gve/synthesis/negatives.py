@@ -23,14 +23,9 @@ import torch
 from .._deprecation import moved_names
 from ..directions import instruction
 from ..embedding_cache import text_fingerprint
-from ..processing_gve import ITEM_KEYS
+from ..pairs import side
 from .embedders import Embedder, cache_root
 from .tasks import SOURCE
-
-
-def side(row: dict, prefix: str) -> dict:
-    """``{"text"|"image"|"video": value}`` of a row's query (``prefix="query"``) or positive (``"pos"``)."""
-    return {m: row[f"{prefix}_{m}"] for m in ITEM_KEYS if row.get(f"{prefix}_{m}") is not None}
 
 
 def _key(task: str, role: str, item: dict) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..distributed import process_state
+from ..pairs import remove_task, write_task
 from .config import SynthesisConfig, add_arguments, config_from_args, parse_args
 from .workstore import atomic_write_json, shards_for_process
 
@@ -116,7 +117,7 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
     from .enrich import Enrichment
     from .quality import QualityControl
     from .tasks import build_rows, check_rows, row_stats
-    from .writer import prune_media, remove_task, write_task
+    from .writer import prune_media
 
     root, t = config.output_dir, config.tasks
     mined = (

@@ -17,12 +17,12 @@ Entry point: ``accelerate launch recipes/pyramid.py --config recipes/configs/gve
 from .._deprecation import moved_names
 from .config import PyramidConfig, parse_config
 from .curriculum import CurriculumScheduler, alignment_probabilities, sigma_at
-from .data import BadDataError, TaskSpec, load_mixture, write_task
+from .data import BadDataError, TaskSpec, load_mixture
 from .loss import ContrastiveOutput, InfoNCELoss
 
 __getattr__ = moved_names(
     __name__,
-    {"default_tier": "modeling_gve.directions:tier"},
+    {"default_tier": "modeling_gve.directions:tier", "write_task": "modeling_gve.pairs:write_task"},
 )
 
 __all__ = [
@@ -36,5 +36,4 @@ __all__ = [
     "load_mixture",
     "parse_config",
     "sigma_at",
-    "write_task",
 ]

@@ -21,8 +21,8 @@ from pathlib import Path
 import yaml
 from PIL import Image
 
+from ..pairs import write_task
 from ..testing import make_tiny_checkpoint, make_video
-from .data import write_task
 
 COLORS = {
     "red": (220, 30, 30), "green": (30, 200, 60), "blue": (30, 60, 220), "yellow": (230, 220, 40),

@@ -5,6 +5,7 @@ import torch
 from training_helpers import TINY_SAMPLING
 
 from modeling_gve import GVEInputError, GVEProcessor, VideoFrames
+from modeling_gve.pairs import direction_of, write_task
 from modeling_gve.testing import make_image, make_video
 from modeling_gve.training.data import (
     BadRow,
@@ -12,9 +13,7 @@ from modeling_gve.training.data import (
     BatchPlan,
     TaskData,
     TaskSpec,
-    direction_of,
     row_items,
-    write_task,
 )
 
 
