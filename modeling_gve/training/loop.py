@@ -14,7 +14,7 @@ data position of every task, curriculum scores, counters. A checkpoint is writte
 previous one. Resuming continues the same trajectory (tested against an uninterrupted run).
 
 At the end the adapters are merged and ``<output_dir>`` becomes a self-contained GVE
-checkpoint (`modeling_gve.convert.save_gve_checkpoint`).
+checkpoint (`modeling_gve.checkpoint.save_gve_checkpoint`).
 
 Sharded models (FSDP, DeepSpeed ZeRO-3) gather their parameters in every forward and
 backward pass, a collective: all processes run the same passes whatever their share of a

@@ -313,6 +313,9 @@ def test_save_load_round_trip(st_model, tiny_converted, items, tmp_path):
     query = loaded.encode_query(items, prompt_name="DiDeMo", convert_to_tensor=True)
     assert torch.equal(query, st_model.encode_query(items, prompt_name="DiDeMo", convert_to_tensor=True))
     # gve convert writes exactly what sentence-transformers itself writes for this model
+    from modeling_gve.checkpoint import CHECKPOINT_FILES
+
+    assert set(CHECKPOINT_FILES) <= {p.name for p in (tmp_path / "saved").iterdir()}
     for name in ("modules.json", "sentence_bert_config.json"):
         saved = json.loads((tmp_path / "saved" / name).read_text())
         assert saved == json.loads((tiny_converted / name).read_text()), name

@@ -146,8 +146,7 @@ def test_merged_checkpoint_loads_with_gve_model_and_automodel_remote_code(traine
 
 
 def test_merged_checkpoint_loads_in_sentence_transformers(trained):
-    """Needs the sentence-transformers files that `save_gve_checkpoint` writes through
-    `CHECKPOINT_WRITERS` (the sentence-transformers integration): same vectors as `GVEModel`."""
+    """Needs the sentence-transformers files that `save_gve_checkpoint` writes: same vectors as `GVEModel`."""
     from sentence_transformers import SentenceTransformer
 
     from modeling_gve import GVEModel
@@ -158,7 +157,7 @@ def test_merged_checkpoint_loads_in_sentence_transformers(trained):
     st = SentenceTransformer(str(out), trust_remote_code=True, device="cpu")
     got = st.encode_document(texts, convert_to_tensor=True).cpu()
     hint = ("SentenceTransformer does not reproduce GVEModel's embeddings: the checkpoint lacks the "
-            "sentence-transformers files (written through modeling_gve.convert.CHECKPOINT_WRITERS)")  # fmt: skip
+            "sentence-transformers files (written by modeling_gve.checkpoint.save_gve_checkpoint)")  # fmt: skip
     assert got.shape == expected.shape, hint
     assert torch.allclose(got, expected, atol=1e-5), hint
 
