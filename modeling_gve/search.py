@@ -1,9 +1,9 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
 """`gve search DIR QUERY`: search a folder of videos by text, image or video.
 
-The videos under DIR are embedded once with GVE and cached in ``DIR/.gve_cache`` (keyed by
-file content, model and preprocessing settings), so later searches only embed the query
-and whatever files are new or changed.
+The videos under DIR are embedded once with GVE and cached in ``DIR/.gve_cache`` (a
+`CachedEncoder`: keyed by file content, model and preprocessing settings), so later searches
+only embed the query and whatever files are new or changed.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import torch
 
 from ._deprecation import moved_names
 from .directions import INSTRUCTIONS, of
-from .embedding_cache import EmbeddingCache, file_fingerprint
-from .inference import DEFAULT_MODEL, cache_settings, encode_cached, load_gve
+from .encoders import DEFAULT_MODEL, CachedEncoder, GVEEncoder, load_gve
 from .modeling_gve import GVEModel
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
@@ -97,14 +96,11 @@ def search_folder(
     """
     folder = Path(folder)
     videos = find_videos(folder) if videos is None else videos
-    cache = EmbeddingCache(folder / CACHE_DIRNAME, cache_settings(model))
-    keys = [file_fingerprint(p) for p in videos]
-    result = encode_cached(
-        model,
+    cached = CachedEncoder(GVEEncoder(model), folder / CACHE_DIRNAME)
+    result = cached.encode(
         [{"video": str(p)} for p in videos],
-        keys,
-        cache,
         batch_size=batch_size,
+        role="document",
         show_progress_bar=show_progress_bar,
         num_workers=num_workers,
     )

@@ -270,7 +270,6 @@ def entropy(probabilities: torch.Tensor) -> float:
 __getattr__ = moved_names(
     __name__,
     {
-        "PYRAMID_TIERS": "modeling_gve.directions:PYRAMID_TIERS",
         "default_tier": "modeling_gve.directions:tier",
     },
 )
