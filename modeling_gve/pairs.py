@@ -4,7 +4,7 @@
 One row is a (query, positive, hard negatives) triple; one parquet config per task direction
 (``<root>/T2V/train-*.parquet``), declared in the card's ``configs:`` so that
 ``datasets.load_dataset(root, "T2V")`` reads it. Media are paths relative to ``<root>``. The
-columns, the folder layout and how a mixture names a task: docs/training-data.md.
+columns, the folder layout and how a mixture names a task: docs/training_data.md.
 
 This module is the one home of that format: the columns (`COLUMNS`, `SCHEMA`), the one writer
 (`write_task`, atomic) with the card's ``configs:`` entry (`config_entry`), and the readers' helpers

@@ -4,7 +4,7 @@
 Modules, in the order a batch meets them:
 
 * `config`: the recipe's argument dataclasses and YAML + command-line parsing;
-* `data`: task datasets (docs/training-data.md), the mixture file, task-homogeneous batches;
+* `data`: task datasets (`modeling_gve.pairs`, docs/training_data.md), the mixture file, task-homogeneous batches;
 * `curriculum`: which task each step trains on (alignment-aware pyramid, static tiers, uniform);
 * `model`: GVE + LoRA on the language model, and the final merge;
 * `loss`: symmetric InfoNCE with all-gathered and hard negatives;
