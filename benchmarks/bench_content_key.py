@@ -3,7 +3,7 @@
 
 A ``--gib`` GiB file of random bytes is keyed
   - old: size + blake2b of its first, middle and last MiB (reads 3 MiB; blind to an edit elsewhere);
-  - ours, first time: `modeling_gve.embedding_cache.content_key`, blake2b of the whole file in 1 MiB
+  - ours, first time: `modeling_gve.embedding_cache.content_key`, sha256 of the whole file in 1 MiB
     blocks, from disk (the file is evicted from the page cache first with ``posix_fadvise``) and
     from the page cache;
   - ours, every later time: `Fingerprints` (a new instance, as in a new run: the JSON memo is loaded
