@@ -42,9 +42,9 @@ def worker(args: argparse.Namespace) -> dict:
     from modeling_gve.testing.tiny import make_tiny_checkpoint
     from modeling_gve.training.config import ModelArguments
     from modeling_gve.training.data import LoadedRow, TrainBatch, item_id
-    from modeling_gve.training.loop import contrastive_backward, make_embed
     from modeling_gve.training.loss import InfoNCELoss
     from modeling_gve.training.model import build_training_model, load_processor
+    from modeling_gve.training.trainer import contrastive_backward, make_embed
 
     work = Path(args.workdir)
     checkpoint = work / f"ckpt-{args.hidden_size}-{args.layers}"
@@ -52,7 +52,7 @@ def worker(args: argparse.Namespace) -> dict:
         make_tiny_checkpoint(checkpoint, hidden_size=args.hidden_size, num_layers=args.layers)
     sampling = dict(max_frames=2, video_min_pixels=112 * 112, video_max_pixels=112 * 112)
     margs = ModelArguments(model_name_or_path=str(checkpoint), torch_dtype="float32", attn_implementation="sdpa",
-                           gradient_checkpointing=args.gradient_checkpointing, **sampling)  # fmt: skip
+                           gradient_checkpointing=args.gradient_checkpointing, sampling=sampling)  # fmt: skip
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(0)
     model = build_training_model(margs).to(device).train()

@@ -25,6 +25,7 @@ from transformers.feature_extraction_utils import BatchFeature
 from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
 
 from .video import (
+    DEFAULT_CAP_PIXELS_PER_FRAME,
     DEFAULT_FPS,
     DEFAULT_IMAGE_MAX_PIXELS,
     DEFAULT_IMAGE_MIN_PIXELS,
@@ -95,7 +96,8 @@ class SamplingConfig:
             8 frames (fewer only if it has fewer), spread uniformly over its whole length.
         num_frames (`int`, *optional*): take exactly this many frames instead of the fps rule.
         video_min_pixels / video_max_pixels (`int`): per-frame area bounds, 128*28*28 and 200*28*28
-            (like the reference, frames never exceed 768*28*28 pixels whatever the upper bound).
+            (like the reference, frames never exceed 768*28*28 pixels whatever the upper bound, with a
+            warning, unless ``cap_pixels_per_frame`` is False).
         image_min_pixels / image_max_pixels (`int`): image area bounds, 4*28*28 and 256*28*28.
         max_total_pixels (`int`): whole-video pixel budget shared by the frames (reference default).
         max_source_pixels (`int`, *optional*): refuse source frames/images larger than this.
@@ -103,6 +105,8 @@ class SamplingConfig:
             tokens and the embedding token appended (cutting into visual tokens is an error).
         seek_mode (`"exact"` or `"approximate"`): torchcodec seek mode.
         num_threads (`int`, defaults to 1): FFmpeg threads per video (0: FFmpeg decides).
+        cap_pixels_per_frame (`bool`, defaults to True): cap video frames at 768*28*28 pixels, as the
+            reference (qwen-vl-utils) does; False lifts the cap (e.g. A.12's 800 tokens per frame).
 
     Raises:
         ValueError: on creation, for a value of the wrong type or out of range, naming the option.
@@ -121,6 +125,7 @@ class SamplingConfig:
     max_length: int = 8192
     seek_mode: Literal["exact", "approximate"] = DEFAULT_SEEK_MODE
     num_threads: int = DEFAULT_NUM_THREADS
+    cap_pixels_per_frame: bool = DEFAULT_CAP_PIXELS_PER_FRAME
 
     # option -> (smallest allowed value, whether None is allowed); all are integers except fps.
     _LIMITS: ClassVar[dict[str, tuple[int, bool]]] = {
@@ -159,6 +164,8 @@ class SamplingConfig:
                 )
         if self.seek_mode not in ("exact", "approximate"):
             fail("seek_mode", "'exact' or 'approximate'")
+        if not isinstance(self.cap_pixels_per_frame, bool):
+            fail("cap_pixels_per_frame", "True or False")
 
     def replace(self, **overrides: Any) -> "SamplingConfig":
         """A copy with ``overrides`` applied; unknown names fail with a suggestion (`TypeError`),
@@ -290,6 +297,7 @@ def read_item(item: Any, sampling: SamplingConfig) -> LoadedItem:
             max_source_pixels=sampling.max_source_pixels,
             seek_mode=sampling.seek_mode,
             num_threads=sampling.num_threads,
+            cap_pixels_per_frame=sampling.cap_pixels_per_frame,
         )
         for video in parsed.videos
     ]

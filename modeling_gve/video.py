@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -47,6 +48,7 @@ DEFAULT_MAX_TOTAL_PIXELS = int(128000 * IMAGE_FACTOR * IMAGE_FACTOR * 0.9)  # th
 DEFAULT_MAX_SOURCE_PIXELS = 8192 * 8192
 DEFAULT_SEEK_MODE = "exact"
 DEFAULT_NUM_THREADS = 1
+DEFAULT_CAP_PIXELS_PER_FRAME = True  # the reference's per-frame cap (VIDEO_FRAME_MAX_PIXELS) applies
 
 # Image files a folder of extracted frames may hold (`VideoFrames.from_folder`).
 FRAME_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
@@ -150,11 +152,23 @@ def sample_indices(total_frames: int, nframes: int) -> list[int]:
     return torch.linspace(0, total_frames - 1, nframes).round().long().tolist()
 
 
-def video_pixel_bounds(nframes: int, min_pixels: int, max_pixels: int, max_total_pixels: int) -> tuple[int, int]:
+def video_pixel_bounds(
+    nframes: int, min_pixels: int, max_pixels: int, max_total_pixels: int, cap_pixels_per_frame: bool = True
+) -> tuple[int, int]:
     """Per-frame pixel bounds, as in the reference (``fetch_video``): ``max_pixels`` further limited
-    by the per-frame cap ``VIDEO_FRAME_MAX_PIXELS`` and by an even share of the whole-video budget
-    ``max_total_pixels``, the limit floored at ``1.05 * min_pixels``."""
-    limit = max(min(VIDEO_FRAME_MAX_PIXELS, max_total_pixels / nframes * FRAME_FACTOR), int(min_pixels * 1.05))
+    by the per-frame cap ``VIDEO_FRAME_MAX_PIXELS`` (unless ``cap_pixels_per_frame`` is False) and by
+    an even share of the whole-video budget ``max_total_pixels``, the limit floored at
+    ``1.05 * min_pixels``. A ``max_pixels`` above the cap warns, as the reference does."""
+    cap = VIDEO_FRAME_MAX_PIXELS if cap_pixels_per_frame else float("inf")
+    if max_pixels > cap:
+        warnings.warn(
+            f"video max_pixels={max_pixels} is above the per-frame cap of the reference preprocessing "
+            f"(qwen-vl-utils: 768*28*28 = {VIDEO_FRAME_MAX_PIXELS} pixels); frames are capped there. Set the "
+            "sampling option cap_pixels_per_frame=False to lift the cap.",
+            UserWarning,
+            stacklevel=2,
+        )
+    limit = max(min(cap, max_total_pixels / nframes * FRAME_FACTOR), int(min_pixels * 1.05))
     return min_pixels, int(min(max_pixels, limit))
 
 
@@ -356,6 +370,7 @@ def read_video(
     seek_mode: str = DEFAULT_SEEK_MODE,
     num_threads: int = DEFAULT_NUM_THREADS,
     name: str | None = None,
+    cap_pixels_per_frame: bool = DEFAULT_CAP_PIXELS_PER_FRAME,
 ) -> SampledVideo:
     """Sample and resize the frames GVE embeds for one video.
 
@@ -364,13 +379,15 @@ def read_video(
             ``VideoFrames(frames, fps)`` or a mapping ``{"frames": ..., "fps": ...}``.
         fps, min_frames, max_frames, num_frames: the frame-count rule (see `smart_nframes`).
         min_pixels, max_pixels: per-frame area bounds for `smart_resize`; like the reference, a frame
-            never exceeds ``VIDEO_FRAME_MAX_PIXELS`` (768*28*28) whatever ``max_pixels`` asks.
+            never exceeds ``VIDEO_FRAME_MAX_PIXELS`` (768*28*28) whatever ``max_pixels`` asks (with a
+            warning), unless ``cap_pixels_per_frame`` is False.
         max_total_pixels: whole-video pixel budget shared by the frames (reference default).
         max_source_pixels: refuse sources larger than this many pixels per frame (``None``: no limit).
         seek_mode: torchcodec ``"exact"`` (scans the index, exact frame count, the reference)
             or ``"approximate"`` (trusts the header; faster on long files).
         num_threads: FFmpeg decoding threads per video.
         name: how to call this input in errors (defaults to `describe(source)`).
+        cap_pixels_per_frame: apply the reference's per-frame cap (see ``min_pixels, max_pixels``).
 
     Returns:
         `SampledVideo` with ``frames`` of shape ``(nframes, 3, H, W)`` uint8.
@@ -423,7 +440,7 @@ def read_video(
     except ValueError as err:
         raise GVEInputError(name, str(err)) from None
     indices = sample_indices(total, nframes)
-    lo, hi = video_pixel_bounds(nframes, min_pixels, max_pixels, max_total_pixels)
+    lo, hi = video_pixel_bounds(nframes, min_pixels, max_pixels, max_total_pixels, cap_pixels_per_frame)
 
     frames, size, source_shape = [], None, None
     for i in indices:

@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Literal, get_args
 from .._deprecation import moved_names, warn_moved
 from ..args import RecipeArguments, RecipeConfig
 from ..directions import instruction
+from ..mining import DEFAULT_MARGIN
 from ..suggest import did_you_mean
 
 # The directions V-SynFlow builds rows for (stage 3, `tasks.py`): a subset of `modeling_gve.directions`.
@@ -31,6 +32,11 @@ EnrichKind = Literal["video_captions", "frame_captions", "ti_query", "tv_query"]
 EmbedderKind = Literal["gve", "sentence-transformers"]
 
 TASKS: tuple[str, ...] = get_args(TaskName)
+# Rows per task of the paper's UVRD (Table 7, 1.55M pairs): the default proportions of the tasks.
+UVRD_ROWS: dict[str, int] = {
+    "T2V": 879_000, "T2I": 210_000, "I2V": 200_000, "T2T": 100_000, "TI2V": 89_000, "V2V": 36_000, "TV2V": 35_000,
+}  # fmt: skip
+DEFAULT_CONSISTENCY_QUANTILE = 0.1
 STAGES: tuple[str, ...] = get_args(StageName)
 ENRICH_KINDS: tuple[str, ...] = get_args(EnrichKind)
 
@@ -103,8 +109,15 @@ class QualityArguments(RecipeArguments):
     embedder_dtype: str | None = field(default=None, metadata={"help": "bfloat16, float32... (default: per device)"})
     embed_batch_size: int = field(default=8)
     consistency_threshold: float | None = field(
-        default=None, metadata={"help": "drop pairs with cosine(caption, video) below; null: score and report only"}
+        default=None,
+        metadata={"help": "drop pairs with cosine(caption, video) below this; null: use consistency_quantile"},
     )
+    consistency_quantile: float | None = field(
+        default=DEFAULT_CONSISTENCY_QUANTILE,
+        metadata={"help": "without a threshold, drop the pairs below this quantile of the scores of all videos "
+                  "that pass the motion filter (the paper gives no threshold; 0.1: the least consistent 10%); "
+                  "null (and no threshold): score and report only"},
+    )  # fmt: skip
     consistency_instruction: str = field(
         default=instruction("T2V"),
         metadata={"help": "query instruction of the caption when scoring (GVE)"},
@@ -184,16 +197,27 @@ class TaskArguments(RecipeArguments):
     tasks: list[TaskName] = field(default_factory=lambda: list(TASKS))
     t2v_captions_per_video: int = field(default=1, metadata={"help": "T2V rows per video (sampled captions)"})
     t2t_pairs_per_video: int = field(default=1, metadata={"help": "T2T rows per video (pairs of unused captions)"})
+    t2t_pairs_per_frame: int = field(
+        default=1, metadata={"help": "T2T rows per captioned frame (pairs of its captions unused by T2I)"}
+    )
     i2v_per_video: int = field(default=1, metadata={"help": "I2V rows per video (frames)"})
     v2v_per_video: int = field(default=1, metadata={"help": "V2V rows per video (clips)"})
-    max_rows: dict[str, int] = field(default_factory=dict, metadata={"help": "cap rows per task, e.g. {T2V: 879000}"})
+    task_proportions: dict[str, int] = field(
+        default_factory=lambda: dict(UVRD_ROWS),
+        metadata={"help": "relative sizes of the tasks (default: the paper's UVRD, Table 7): every task is cut to "
+                  "the largest common scale of these proportions its rows allow (at least one row per task "
+                  "that has any); a task not listed is not cut; {} keeps every row"},
+    )  # fmt: skip
+    max_rows: dict[str, int] = field(
+        default_factory=dict, metadata={"help": "cap rows per task after the proportions, e.g. {T2V: 879000}"}
+    )
     mine_hard_negatives: bool = field(default=False, metadata={"help": "mine hard negatives with `embedder`"})
     hard_negatives: dict[str, int] = field(
         default_factory=lambda: {"T2V": 1, "TI2V": 1, "TV2V": 1},
         metadata={"help": "negatives per row per task (paper Table 7)"},
     )
     negative_margin: float | None = field(
-        default=0.95,
+        default=DEFAULT_MARGIN,
         metadata={
             "help": "skip candidates scoring above margin * positive score (likely false negatives); null: keep all"
         },
@@ -269,11 +293,16 @@ def _check_semantics(config: SynthesisConfig) -> None:
             raise ValueError(f"{name}: must be >= {low}, got {value}")
     if q.clip_seconds <= 0 or c.captioner_timeout <= 0:
         raise ValueError("clip_seconds and captioner_timeout must be positive")
-    for key in list(t.max_rows) + list(t.hard_negatives):
+    for key in list(t.max_rows) + list(t.hard_negatives) + list(t.task_proportions):
         if key not in TASKS:
             raise ValueError(
-                f"task {key!r} in max_rows/hard_negatives is not one of {', '.join(TASKS)}{did_you_mean(key, TASKS)}"
+                f"task {key!r} in max_rows/hard_negatives/task_proportions is not one of {', '.join(TASKS)}"
+                f"{did_you_mean(key, TASKS)}"
             )
+    if any(v < 0 for v in t.task_proportions.values()):
+        raise ValueError(f"task_proportions must be >= 0, got {t.task_proportions}")
+    if q.consistency_quantile is not None and not 0 <= q.consistency_quantile < 1:
+        raise ValueError(f"consistency_quantile must be in [0, 1), got {q.consistency_quantile}")
     if t.mine_hard_negatives and not q.embedder:
         raise ValueError("mine_hard_negatives: true needs an `embedder` (a GVE or sentence-transformers model)")
     if "enrich" in d.stages and not c.captioner_model:
@@ -325,5 +354,6 @@ __all__ = [
     "SynthesisConfig",
     "TASKS",
     "TaskArguments",
+    "UVRD_ROWS",
     "parse_args",
 ]

@@ -1,11 +1,13 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""Hard-negative mining with an embedder (paper §3.3 / Table 7: 1 negative for UVRD T2V, TI2V, TV2V).
+"""Pre-mined hard negatives for UVRD, with the quality-control embedder.
 
-For each task asked for, every row's query (with the task's instruction) and every distinct
-positive (as a document) are embedded, and each row gets the ``k`` best-scoring positives of
-OTHER pool videos (frames and clips of the row's own video are never its negatives) whose
-score stays below ``margin`` times the row's positive score ("positive-aware" mining,
-NV-Retriever: candidates scoring about as high as the positive are likely false negatives).
+The paper's Table 7 gives the counts (1 negative for UVRD T2V, TI2V and TV2V, 0 for the other
+tasks) and §A.4 calls the negatives "pre-mined"; it does not describe how UVRD's were mined (§3.3
+describes re-mining with the curriculum's prober, which the training recipe does with
+``hard_negatives: prober``). Ours: for each task asked for, every row's query (with the task's
+instruction) and every distinct positive (as a document) are embedded, and each row gets the
+``k`` best-scoring positives of OTHER pool videos (frames and clips of the row's own video are
+never its negatives) under the positive-aware margin of `modeling_gve.mining`.
 
 Embedding is split over processes (each fills the shared on-disk cache with its share); the
 search runs on the main process, ``chunk_size`` queries at a time, so memory holds the
@@ -14,14 +16,15 @@ candidate matrix plus a ``(chunk_size, num_candidates)`` score block.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
 from .._deprecation import moved_names
 from ..directions import instruction
 from ..encoders import Encoder
+from ..mining import DEFAULT_MARGIN, positive_aware_topk
 from ..pairs import side
 from .tasks import SOURCE
 
@@ -80,7 +83,7 @@ def mine(
     root: Path,
     *,
     k: int,
-    margin: float | None = 0.95,
+    margin: float | None = DEFAULT_MARGIN,
     chunk_size: int = 256,
     batch_size: int = 8,
     show_progress_bar: bool = True,
@@ -121,13 +124,10 @@ def mine(
         pos_col = torch.tensor([positive_column[i] for i in block])
         positive = scores[torch.arange(len(block)), pos_col]  # (b,)
         row_video = torch.tensor([video_id[rows[i][SOURCE]] for i in block], dtype=torch.long)  # (b,)
-        masked = scores.masked_fill(cand_video[None, :] == row_video[:, None], float("-inf"))
-        if margin is not None:
-            limit = positive - (1 - margin) * positive.abs()  # margin * positive for positive scores
-            masked = masked.masked_fill(masked >= limit[:, None], float("-inf"))
-        values, order = masked.topk(min(k, masked.shape[1]), dim=1)  # (b, k)
-        for b, i in enumerate(block):
-            picked = [usable[j] for v, j in zip(values[b].tolist(), order[b].tolist()) if v != float("-inf")]
+        same_video = cand_video[None, :] == row_video[:, None]  # (b, M): frames, clips of the row's own video
+        picked_columns = positive_aware_topk(scores, positive, k, margin=margin, exclude=same_video)
+        for i, columns in zip(block, picked_columns):
+            picked = [usable[j] for j in columns]
             rows[i]["negatives"] = [
                 {"text": plain[j].get("text"), "image": plain[j].get("image"), "video": plain[j].get("video")}
                 for j in picked

@@ -65,7 +65,9 @@ def run_quality(config: SynthesisConfig, state: PartialState, embedder: LazyEmbe
     shards = shards_for_process(config.data.num_shards, state.process_index, state.num_processes)
     if state.num_processes > 1:
         print(f"[V-SynFlow] process {state.process_index}/{state.num_processes}: shards {shards}", flush=True)
-    qc.run(shards, embedder, show_progress=state.is_local_main_process)
+    qc.score(shards, embedder, show_progress=state.is_local_main_process)
+    state.wait_for_everyone()  # a quantile threshold needs every shard's scores
+    qc.extract(shards, show_progress=state.is_local_main_process)
     state.wait_for_everyone()
     if not state.is_main_process:
         return None

@@ -17,7 +17,7 @@ from .config import CaptionerArguments, TaskArguments
 # enrichment kind -> the tasks that need it
 KIND_TASKS = {
     "video_captions": ("T2V", "T2T"),
-    "frame_captions": ("T2I",),
+    "frame_captions": ("T2I", "T2T"),
     "ti_query": ("TI2V",),
     "tv_query": ("TV2V",),
 }

@@ -12,6 +12,10 @@ For the videos of the shards this process owns:
 Scores are logged, decisions are not: thresholds are applied when the pool is read
 (`QualityControl.pool`), so changing a threshold and rerunning embeds nothing again and only
 extracts what newly passes. Every log is keyed by video id and sharded (`workstore.py`).
+
+The paper gives no consistency threshold. Without ``consistency_threshold`` the threshold is the
+``consistency_quantile`` of the scores of every video that passes the motion filter, so scoring
+(`score`) finishes on every shard before anything is extracted (`extract`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+import torch
 from tqdm.auto import tqdm
 
 from ..embedding_cache import item_key
@@ -88,8 +93,11 @@ class QualityControl:
 
     # ------------------------------------------------------------------ decisions
 
-    def decide(self, source: SourceVideo, motion: dict | None, consistency: dict | None) -> str | None:
-        """Why a rectified pair is left out of the pool, or ``None`` if it passes the filters."""
+    def decide(
+        self, source: SourceVideo, motion: dict | None, consistency: dict | None, threshold: float | None = None
+    ) -> str | None:
+        """Why a rectified pair is left out of the pool, or ``None`` if it passes the filters
+        (``threshold``: the consistency threshold, `consistency_threshold`)."""
         q = self.config.quality
         if motion is None:
             return "not_measured"
@@ -102,9 +110,28 @@ class QualityControl:
                 return "not_scored"
             if "error" in consistency:
                 return "unembeddable"
-            if q.consistency_threshold is not None and consistency["score"] < q.consistency_threshold:
+            if threshold is not None and consistency["score"] < threshold:
                 return "inconsistent"
         return None
+
+    def consistency_threshold(self) -> float | None:
+        """``consistency_threshold`` if given; else the ``consistency_quantile`` of the scores of every
+        rectified video that passes the motion filter (all shards); ``None``: nothing is dropped."""
+        q = self.config.quality
+        if q.consistency_threshold is not None or q.consistency_quantile is None or self.consistency_dir is None:
+            return q.consistency_threshold
+        motion, consistency = self.motion_log_snapshot(), ShardedLog(self.consistency_dir, 1).read_all()
+        kept, _ = self.rectified()
+        scores = [
+            consistency[s.id]["score"]
+            for s in kept
+            if s.id in consistency
+            and self.decide(s, motion.get(s.id), consistency[s.id]) is None
+            and "score" in consistency[s.id]
+        ]
+        if not scores:
+            return None
+        return float(torch.quantile(torch.tensor(scores, dtype=torch.float64), q.consistency_quantile))
 
     def _live(self, log: ShardedLog | None, source: SourceVideo) -> dict | None:
         return None if log is None else log.for_key(source.id).get(source.id)
@@ -112,7 +139,13 @@ class QualityControl:
     # ------------------------------------------------------------------ run
 
     def run(self, shards: Sequence[int], embedder: Callable[[], Encoder], *, show_progress: bool = True) -> None:
-        """Measure, score and extract the videos of ``shards`` that are not done yet."""
+        """Measure, score and extract the videos of ``shards`` that are not done yet (one process;
+        with several, `score` on every process, wait for all, then `extract`)."""
+        self.score(shards, embedder, show_progress=show_progress)
+        self.extract(shards, show_progress=show_progress)
+
+    def score(self, shards: Sequence[int], embedder: Callable[[], Encoder], *, show_progress: bool = True) -> None:
+        """Measure motion and score consistency for the videos of ``shards`` not done yet."""
         q = self.config.quality
         kept, _ = self.rectified()
         mine = self.in_shards(kept, set(shards))
@@ -150,13 +183,19 @@ class QualityControl:
                         else:
                             record["error"] = errors.get(source.id, "not embedded")
                         self.consistency_log.for_key(source.id).append(record)
+
+    def extract(self, shards: Sequence[int], *, show_progress: bool = True) -> None:
+        """Link the videos of ``shards`` that pass every filter and cut their frames and clips
+        (nothing with ``qc_report_only``); run after every shard was scored."""
+        q = self.config.quality
         if q.qc_report_only:
             return
-
+        threshold = self.consistency_threshold()
+        kept, _ = self.rectified()
         passing = [
             s
-            for s in mine
-            if self.decide(s, self._live(self.motion_log, s), self._live(self.consistency_log, s)) is None
+            for s in self.in_shards(kept, set(shards))
+            if self.decide(s, self._live(self.motion_log, s), self._live(self.consistency_log, s), threshold) is None
             and self._live(self.assets_log, s) is None
         ]
         with ThreadPoolExecutor(q.qc_workers) as pool:
@@ -214,11 +253,12 @@ class QualityControl:
         assets = ShardedLog(self.assets_dir, 1).read_all(shards)
         kept, _ = self.rectified()
         wanted = set(shards) if shards is not None else None
+        threshold = self.consistency_threshold()
         out = []
         for source in kept:
             if wanted is not None and shard_of(source.id, self.config.data.num_shards) not in wanted:
                 continue
-            if self.decide(source, motion.get(source.id), consistency.get(source.id)) is not None:
+            if self.decide(source, motion.get(source.id), consistency.get(source.id), threshold) is not None:
                 continue
             record = assets.get(source.id)
             if record is None or "error" in record:
@@ -252,11 +292,12 @@ class QualityControl:
         outcome: Counter = Counter()
         motion_scores, consistency_scores_ = [], []
         frames = clips = 0
+        threshold = self.consistency_threshold()
         for source in kept:
             m, c = motion.get(source.id), consistency.get(source.id)
             if m and "score" in m:
                 motion_scores.append(m["score"])
-            reason = self.decide(source, m, c)
+            reason = self.decide(source, m, c, threshold)
             if c and "score" in c and reason not in ("not_measured", "unreadable", "static", "not_scored"):
                 consistency_scores_.append(c["score"])
             if reason is None:
@@ -293,9 +334,11 @@ class QualityControl:
                 "enabled": self.consistency_dir is not None,
                 "embedder": q.embedder,
                 "embedder_type": q.embedder_type,
-                "threshold": q.consistency_threshold,
+                "threshold": threshold,
+                "threshold_from": "consistency_threshold" if q.consistency_threshold is not None
+                else f"quantile {q.consistency_quantile:g} of the scores" if threshold is not None else None,
                 "instruction": q.consistency_instruction,
-                "distribution": score_distribution(consistency_scores_, threshold=q.consistency_threshold),
+                "distribution": score_distribution(consistency_scores_, threshold=threshold),
             },
             "outcome": dict(sorted(outcome.items())),
             "pool": {"videos": outcome["kept"], "frames": frames, "clips": clips},

@@ -7,7 +7,8 @@ From each pool video and its enrichment (see `plan.py` for which frames/clips ar
 task      query                                      positive
 ========  =========================================  ==========================================
 T2V       one sampled generated caption              the video
-T2T       an unused generated caption                another unused caption of the same video
+T2T       an unused generated caption (of the video  another unused caption of the same video
+          or of a captioned frame)                   (or frame)
 T2I       one sampled caption of a frame             the frame
 I2V       a frame                                    the video
 V2V       a clip                                     the video
@@ -16,7 +17,9 @@ TV2V      composed query text + a clip               the video
 ========  =========================================  ==========================================
 
 Rows are training pairs (`modeling_gve.pairs`; media paths relative to the dataset root), with
-``negatives`` filled by `negatives.py` when asked.
+``negatives`` filled by `negatives.py` when asked. The tasks are then cut to the proportions of
+the paper's UVRD (``task_proportions``, Table 7: T2V 879K ... TV2V 35K), scaled to what the input
+gives (`proportional_caps`).
 """
 
 from __future__ import annotations
@@ -72,14 +75,24 @@ def rows_for_video(video: PoolVideo, enrichment: dict[str, dict], config: Synthe
                 rows["T2T"].append(
                     _row("T2T", f"{video.id}-{i}", video.id, query_text=captions[a], pos_text=captions[b])
                 )
-    if "T2I" in rows:
+    if "T2I" in rows or "T2T" in rows:
         for k in plan.caption_frames:
             frame_captions = _ok(enrichment, request_key("frame_captions", video.id, k))
-            if frame_captions is not None:
-                text = frame_captions[rng.choice(sorted(frame_captions))]
+            if frame_captions is None:
+                continue
+            names = sorted(frame_captions)
+            chosen = rng.choice(names) if "T2I" in rows else None
+            if chosen is not None:
                 rows["T2I"].append(
-                    _row("T2I", f"{video.id}-{k}", video.id, query_text=text, pos_image=video.frames[k])
+                    _row("T2I", f"{video.id}-{k}", video.id, query_text=frame_captions[chosen], pos_image=video.frames[k])
                 )
+            if "T2T" in rows:  # A.6: T2T also matches captions of a frame; those T2I did not use
+                unused = [n for n in names if n != chosen]
+                random.Random(f"{seed}:t2t-frames:{video.id}:{k}").shuffle(unused)
+                for i in range(min(t.t2t_pairs_per_frame, len(unused) // 2)):
+                    a, b = unused[2 * i], unused[2 * i + 1]
+                    rows["T2T"].append(_row("T2T", f"{video.id}-f{k}-{i}", video.id,
+                                            query_text=frame_captions[a], pos_text=frame_captions[b]))  # fmt: skip
     if "I2V" in rows:
         for k in plan.i2v_frames:
             rows["I2V"].append(
@@ -121,16 +134,32 @@ def rows_for_video(video: PoolVideo, enrichment: dict[str, dict], config: Synthe
     return rows
 
 
+def proportional_caps(counts: dict[str, int], proportions: dict[str, int]) -> dict[str, int]:
+    """Rows to keep per task so that the tasks follow ``proportions`` as closely as ``counts`` (the
+    rows available) allow: the largest common scale s with ``s · proportion <= available`` for every
+    listed task that has rows, then ``round(s · proportion)``, at least one row. A task not listed
+    is not cut; a proportion of 0 drops the task."""
+    listed = {t: p for t, p in proportions.items() if p > 0 and counts.get(t, 0) > 0}
+    caps = {t: 0 for t, p in proportions.items() if p == 0 and t in counts}
+    if listed:
+        scale = min(counts[t] / p for t, p in listed.items())
+        caps |= {t: min(counts[t], max(1, round(scale * p))) for t, p in listed.items()}
+    return caps
+
+
 def build_rows(
     pool: Sequence[PoolVideo], enrichment: dict[str, dict], config: SynthesisConfig
 ) -> dict[str, list[dict]]:
-    """All rows per task, sorted by id, capped at ``max_rows`` (a seeded sample, not the first rows)."""
+    """All rows per task, sorted by id, cut to ``task_proportions`` and capped at ``max_rows`` (a
+    seeded sample, not the first rows)."""
     out: dict[str, list[dict]] = {task: [] for task in TASKS if task in config.tasks.tasks}
     for video in pool:
         for task, rows in rows_for_video(video, enrichment, config).items():
             out[task].extend(rows)
+    caps = proportional_caps({task: len(rows) for task, rows in out.items()}, config.tasks.task_proportions)
     for task, rows in out.items():
-        cap = config.tasks.max_rows.get(task)
+        limits = [c for c in (caps.get(task), config.tasks.max_rows.get(task)) if c is not None]
+        cap = min(limits) if limits else None
         if cap is not None and len(rows) > cap:
             rank = lambda r: hashlib.blake2b(f"{config.data.seed}:{r['id']}".encode(), digest_size=8).digest()  # noqa: E731
             rows = sorted(rows, key=rank)[:cap]
@@ -179,4 +208,4 @@ __getattr__ = moved_names(
     },
 )
 
-__all__ = ["SOURCE", "build_rows", "check_rows", "row_stats", "rows_for_video"]
+__all__ = ["SOURCE", "build_rows", "check_rows", "proportional_caps", "row_stats", "rows_for_video"]

@@ -4,14 +4,18 @@
 Modules, in the order a batch meets them:
 
 * `config`: the recipe's argument dataclasses and YAML + command-line parsing;
-* `data`: task datasets (`modeling_gve.pairs`, docs/training_data.md), the mixture file, task-homogeneous batches;
+* `data`: the mixture file, task datasets (`modeling_gve.pairs`, docs/training_data.md),
+  task-homogeneous batches;
 * `curriculum`: which task each step trains on (alignment-aware pyramid, static tiers, uniform);
+* `prober`: the alignment scores R_k the pyramid draws with; `negatives`: hard negatives re-mined
+  by the prober;
 * `model`: GVE + LoRA on the language model, and the final merge;
 * `loss`: symmetric InfoNCE with all-gathered and hard negatives;
 * `gradcache`: exact chunked back-propagation for large batches;
-* `loop`: the accelerate training loop, checkpoints and resume.
+* `trainer`: the accelerate training loop; `checkpoints`: save, resume, the merged checkpoint.
 
-Entry point: ``accelerate launch recipes/pyramid.py --config recipes/configs/gve-3b.yaml``.
+The recipe itself is ``recipes/pyramid.py``:
+``accelerate launch recipes/pyramid.py --config recipes/configs/gve-3b.yaml``.
 """
 
 from .._deprecation import moved_names

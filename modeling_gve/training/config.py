@@ -13,10 +13,12 @@ give are marked "not in the paper" in their help text.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Sequence
+from typing import Any, ClassVar, Literal
 
 from ..args import RecipeArguments, RecipeConfig
+from ..mining import DEFAULT_MARGIN
 from ..processing_gve import SamplingConfig
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "up_proj", "down_proj", "gate_proj"]
@@ -103,40 +105,74 @@ class DataArguments(RecipeArguments):
 
 @dataclass
 class CurriculumArguments(RecipeArguments):
-    """How tasks are scheduled (paper §3.3): alignment-aware pyramid, static tiers or uniform."""
+    """How tasks are scheduled (paper §3.3): alignment-aware pyramid, static tiers or uniform; the
+    prober that measures alignment, and the hard negatives it may re-mine."""
 
     curriculum: Literal["pyramid", "tiers", "uniform"] = field(
         default="pyramid",
-        metadata={"help": "'pyramid': P(k) ∝ prior_k·exp(R_k/σ) with R_k probed each epoch; 'tiers': the static "
-                  "pyramid (T2T,T2I)→(TI2I,TI2T,TI2TI,I2I)→(T2V,I2V,V2V)→(TI2V,TV2V), cumulative; "
-                  "'uniform': P(k) ∝ prior_k (ablations)."},
+        metadata={"help": "'pyramid': P(k) ∝ prior_k·exp(R_k/σ) with R_k probed at each epoch start (and every "
+                  "probe_every_steps); 'tiers': the static pyramid (T2T,T2I)→(TI2I,TI2T,TI2TI,I2I)→"
+                  "(T2V,I2V,V2V)→(TI2V,TV2V), cumulative; 'uniform': P(k) ∝ prior_k (ablations)."},
     )  # fmt: skip
     prober_model_name_or_path: str | None = field(
         default=None,
-        metadata={"help": "Epoch-1 prober (any checkpoint GVEModel loads; the paper used GME-7B). "
-                  "None: the model being trained, at step 0. Later epochs always probe the model being trained."},
+        metadata={"help": "The first probe's embedder Ψ1 (paper: 'a strong off-the-shelf embedder (e.g., "
+                  "GME-7B)'): any model `gve uvrb` can score, a GVE checkpoint or a SentenceTransformer (Hub id "
+                  "or folder). None: the model being trained, at step 0. Later probes use the model being "
+                  "trained (the previous epoch's checkpoint)."},
     )  # fmt: skip
+    prober_encoder: Literal["auto", "gve", "sentence-transformers"] = field(
+        default="auto",
+        metadata={"help": "How to load the prober (the `gve uvrb --encoder` rules): 'auto' reads its config.json "
+                  "(model_type gve or qwen2_5_vl: gve; else sentence-transformers)."},
+    )  # fmt: skip
+    prober_revision: str | None = field(default=None, metadata={"help": "Hub revision of the prober."})
+    prober_trust_remote_code: bool = field(
+        default=False, metadata={"help": "Let a sentence-transformers prober run its repo's own code."}
+    )
     num_probe_pairs: int = field(default=256, metadata={"help": "N_p positive pairs per task (not in the paper)."})
     probe_batch_size: int = field(default=16, metadata={"help": "Items per forward pass when probing."})
+    probe_every_steps: int | None = field(
+        default=None,
+        metadata={"help": "Probe also every N optimizer steps (the paper probes once per epoch: None), so short "
+                  "runs and ablations see the curriculum move."},
+    )  # fmt: skip
     sigma_min: float = field(default=0.1, metadata={"help": "σ at the start of training."})
     sigma_max: float = field(default=1.0, metadata={"help": "σ at the end of training."})
     sigma_schedule: Literal["epoch", "step"] = field(
         default="epoch",
-        metadata={"help": "σ rises linearly per epoch (the paper's σ(t)) or per optimizer step."},
+        metadata={"help": "'epoch': σ constant between probes, rising linearly over the run's probes (the paper's "
+                  "σ(t)); a run with one probe (one epoch) raises it per step. 'step': linear per optimizer step."},
+    )  # fmt: skip
+    task_prior: Literal["uniform", "batches"] = field(
+        default="uniform",
+        metadata={"help": "prior_k of tasks without an explicit mixture weight: 1 (the paper's P(k) ∝ exp(R_k/σ)) "
+                  "or their number of batches per epoch (every instance seen once per epoch in expectation)."},
+    )  # fmt: skip
+    hard_negatives: Literal["static", "prober"] = field(
+        default="static",
+        metadata={"help": "'static': the dataset's `negatives` column (§A.4: 'pre-mined'); 'prober': re-mined at "
+                  "each probe with the prober from the task's positives or its negatives_corpus (§3.3)."},
+    )  # fmt: skip
+    hard_negative_pool_size: int = field(
+        default=100_000,
+        metadata={"help": "hard_negatives: prober: rows sampled for each task's candidate pool (not in the paper)."},
     )
-    task_prior: Literal["batches", "uniform"] = field(
-        default="batches",
-        metadata={"help": "prior_k of tasks without an explicit mixture weight: their number of batches per "
-                  "epoch (every instance is seen once per epoch in expectation) or 1 (the paper's formula "
-                  "taken literally)."},
+    hard_negative_margin: float | None = field(
+        default=DEFAULT_MARGIN,
+        metadata={"help": "hard_negatives: prober: skip candidates scoring above this share of the positive's "
+                  "score (positive-aware mining, as V-SynFlow's); null: keep all."},
     )  # fmt: skip
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0 < self.sigma_min <= self.sigma_max:
             raise ValueError(f"need 0 < sigma_min <= sigma_max, got {self.sigma_min} and {self.sigma_max}")
-        if self.num_probe_pairs < 1:
-            raise ValueError(f"num_probe_pairs must be >= 1, got {self.num_probe_pairs}")
+        for name in ("num_probe_pairs", "probe_batch_size", "hard_negative_pool_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.probe_every_steps is not None and self.probe_every_steps < 1:
+            raise ValueError(f"probe_every_steps must be >= 1 or null, got {self.probe_every_steps}")
 
 
 @dataclass
@@ -215,6 +251,12 @@ class TrainingArguments(RecipeArguments):
         default_factory=list, metadata={"help": "accelerate trackers: tensorboard, wandb, mlflow, ..., or 'all'."}
     )
     run_name: str = field(default="gve-pyramid", metadata={"help": "Tracker project / run name."})
+    push_to_hub: bool = field(
+        default=False, metadata={"help": "Publish the merged checkpoint to the Hub at the end (`gve hub push-model`)."}
+    )
+    hub_model_id: str | None = field(default=None, metadata={"help": "Repo to publish to, e.g. my-org/my-gve."})
+    hub_private: bool | None = field(default=None, metadata={"help": "Create the repo private."})
+    hub_revision: str | None = field(default=None, metadata={"help": "Branch to push to (created if missing)."})
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -222,6 +264,8 @@ class TrainingArguments(RecipeArguments):
             raise ValueError(f"gradcache_chunk_size must be >= 1, got {self.gradcache_chunk_size}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
+        if self.push_to_hub and not self.hub_model_id:
+            raise ValueError("push_to_hub: true needs hub_model_id (e.g. my-org/my-gve)")
         if self.save_total_limit is not None and self.save_total_limit < 1:
             # 0 would delete the checkpoint just written: nothing left to resume from
             raise ValueError(

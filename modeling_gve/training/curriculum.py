@@ -3,19 +3,22 @@
 
 Three schedules, chosen with ``curriculum``:
 
-* ``"pyramid"`` (the paper's alignment-aware dynamic scheduling): at the start of epoch t a
-  prober Ψ_t embeds N_p sampled positive pairs of every task k and scores
-  ``R_k(t) = mean_i cos(Ψ_t(x_i), Ψ_t(y_i))``; during the epoch tasks are drawn with
-  ``P_t(k) ∝ prior_k · exp(R_k(t) / σ(t))``, σ rising linearly from σ_min = 0.1 to σ_max = 1.0,
-  so training starts on well-aligned (foundational) tasks and spreads out. Ψ_1 is a
-  configurable embedder, Ψ_t (t > 1) the model being trained.
+* ``"pyramid"`` (the paper's alignment-aware dynamic scheduling): at each probe a prober Ψ_t
+  scores every task k by ``R_k = mean_i cos(Ψ_t(x_i), Ψ_t(y_i))`` over N_p sampled positive pairs
+  (`prober.probe_alignment`); until the next probe tasks are drawn with
+  ``P(k) ∝ prior_k · exp(R_k / σ)`` (``prior_k = 1`` by default: the paper's formula), σ rising
+  linearly from σ_min = 0.1 to σ_max = 1.0 over the run, so training starts on well-aligned
+  (foundational) tasks and spreads out. The paper probes at the start of every epoch;
+  ``probe_every_steps`` adds probes within epochs.
 * ``"tiers"``: the static pyramid. Training is cut into four equal stages; stage s draws from
   the tasks of tiers 1..s (cumulative, so foundations are not forgotten), ∝ prior_k.
-* ``"uniform"``: ``P(k) ∝ prior_k`` throughout (the no-curriculum ablation).
+* ``"uniform"``: ``P(k) ∝ prior_k`` throughout (the no-curriculum ablation; with
+  ``task_prior: batches`` every instance is seen once per epoch in expectation).
 
-``prior_k`` is the task's mixture ``weight``; by default its number of batches per epoch, so
-that without a curriculum every instance is seen once per epoch in expectation. With every
-weight set to 1 (``task_prior: uniform``) the pyramid formula is the paper's literally.
+σ: with ``sigma_schedule: epoch`` (the paper's σ(t), t the epoch) σ is constant between two probes
+and rises linearly over the run's probes, from σ_min at the first to σ_max at the last; a run with
+a single probe (one epoch, no ``probe_every_steps``) raises σ per step instead, so that σ goes from
+σ_min to σ_max in every run. With ``sigma_schedule: step`` σ rises linearly per optimizer step.
 
 Everything here is a pure function of the scores, the step and the seed, so a resumed run
 draws the same tasks.
@@ -23,17 +26,16 @@ draws the same tasks.
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Literal, Sequence
+from typing import Literal
 
 import torch
 
-from .._deprecation import moved_names
+from .._deprecation import moved_names, warn_moved
 from ..directions import PYRAMID_TIERS
-
-if TYPE_CHECKING:
-    from .data import BadRow, BatchLoader, LoadedRow, TaskData
 
 CurriculumMode = Literal["pyramid", "tiers", "uniform"]
 
@@ -74,7 +76,8 @@ def tier_probabilities(tiers: Sequence[int], stage: int, prior: torch.Tensor) ->
 
 @dataclass
 class CurriculumScheduler:
-    """Task probabilities per step, and the record of probes (saved in checkpoints as JSON).
+    """Task probabilities per step, the probe schedule, and the record of probes (saved in
+    checkpoints as JSON).
 
     Args:
         mode: ``"pyramid"``, ``"tiers"`` or ``"uniform"``.
@@ -85,8 +88,9 @@ class CurriculumScheduler:
             short), so that σ reaches σ_max and the static pyramid its top tier where training ends.
         steps_per_epoch: steps per epoch; the last epoch may be cut short by ``total_steps``.
         sigma_min, sigma_max: the σ range.
-        sigma_schedule: ``"epoch"``: σ(t) constant within epoch t, linear over the epochs trained
-            (the paper); ``"step"``: linear over optimizer steps.
+        sigma_schedule: ``"epoch"``: σ constant between probes, linear over the run's probes (the
+            paper); ``"step"``: linear over optimizer steps (see the module docstring).
+        probe_every_steps: probe also every this many steps (``None``: at epoch starts only).
     """
 
     mode: CurriculumMode
@@ -98,7 +102,8 @@ class CurriculumScheduler:
     sigma_min: float = 0.1
     sigma_max: float = 1.0
     sigma_schedule: Literal["epoch", "step"] = "epoch"
-    scores: dict[int, list[float]] = field(default_factory=dict)  # epoch -> R_k
+    probe_every_steps: int | None = None
+    scores: dict[int, list[float]] = field(default_factory=dict)  # probe step -> R_k
 
     def __post_init__(self) -> None:
         if self.mode not in ("pyramid", "tiers", "uniform"):
@@ -113,28 +118,46 @@ class CurriculumScheduler:
             raise ValueError(
                 f"total_steps must be >= 1 and steps_per_epoch >= 1, got {self.total_steps} and {self.steps_per_epoch}"
             )
+        if self.probe_every_steps is not None and self.probe_every_steps < 1:
+            raise ValueError(f"probe_every_steps must be >= 1 or None, got {self.probe_every_steps}")
+        starts = set(range(0, self.total_steps, self.steps_per_epoch))
+        if self.probe_every_steps:
+            starts |= set(range(0, self.total_steps, self.probe_every_steps))
+        self._probe_steps = sorted(starts)
 
     @property
     def num_epochs(self) -> int:
         """Epochs trained, the last one possibly cut short by ``total_steps``."""
         return math.ceil(self.total_steps / self.steps_per_epoch)
 
-    def needs_probe(self, epoch: int) -> bool:
-        """Whether epoch ``epoch`` (0-based) still needs its alignment scores."""
-        return self.mode == "pyramid" and epoch not in self.scores
+    @property
+    def probe_steps(self) -> list[int]:
+        """The steps that start a probe period: every epoch start and every ``probe_every_steps``."""
+        return list(self._probe_steps)
 
-    def set_scores(self, epoch: int, scores: Sequence[float]) -> None:
+    def period(self, step: int) -> tuple[int, int]:
+        """``(start, end)`` of the probe period holding global step ``step``: the steps drawn with
+        the scores of the probe made at ``start``."""
+        index = bisect.bisect_right(self._probe_steps, step) - 1
+        end = self._probe_steps[index + 1] if index + 1 < len(self._probe_steps) else self.total_steps
+        return self._probe_steps[index], end
+
+    def needs_probe(self, step: int) -> bool:
+        """Whether the period of ``step`` still needs its alignment scores."""
+        return self.mode == "pyramid" and self.period(step)[0] not in self.scores
+
+    def set_scores(self, step: int, scores: Sequence[float]) -> None:
+        """Record the probe of the period starting at ``step``."""
         if len(scores) != len(self.task_names):
             raise ValueError(f"expected {len(self.task_names)} scores, got {len(scores)}")
-        self.scores[epoch] = [float(s) for s in scores]
+        self.scores[self.period(step)[0]] = [float(s) for s in scores]
 
     def sigma(self, step: int) -> float:
         """σ at global step ``step`` (0-based)."""
-        if self.sigma_schedule == "epoch":
-            epoch = step // self.steps_per_epoch
-            progress = epoch / (self.num_epochs - 1) if self.num_epochs > 1 else 0.0
-        else:
+        if self.sigma_schedule == "step" or len(self._probe_steps) == 1:
             progress = step / (self.total_steps - 1) if self.total_steps > 1 else 0.0
+        else:
+            progress = self._probe_steps.index(self.period(step)[0]) / (len(self._probe_steps) - 1)
         return sigma_at(progress, self.sigma_min, self.sigma_max)
 
     def probabilities(self, step: int) -> torch.Tensor:
@@ -145,10 +168,10 @@ class CurriculumScheduler:
         if self.mode == "tiers":
             stage = 1 + min(len(PYRAMID_TIERS) - 1, int(len(PYRAMID_TIERS) * step / max(self.total_steps, 1)))
             return tier_probabilities(self.tiers, stage, prior)
-        epoch = step // self.steps_per_epoch
-        if epoch not in self.scores:
-            raise RuntimeError(f"the pyramid curriculum has no alignment scores for epoch {epoch + 1}; probe first")
-        return alignment_probabilities(torch.tensor(self.scores[epoch]), self.sigma(step), prior)
+        start = self.period(step)[0]
+        if start not in self.scores:
+            raise RuntimeError(f"the pyramid curriculum has no alignment scores for step {start}; probe first")
+        return alignment_probabilities(torch.tensor(self.scores[start]), self.sigma(step), prior)
 
     def sample_task(self, step: int, seed: int) -> int:
         """The task of global step ``step``: drawn from `probabilities` with a generator seeded by
@@ -157,108 +180,23 @@ class CurriculumScheduler:
         return int(torch.multinomial(self.probabilities(step).float(), 1, generator=generator))
 
     def report(self, step: int) -> dict[str, float]:
-        """Scores, σ and probabilities at ``step``, flat, for loggers."""
+        """Scores, σ and probabilities at ``step``, flat, for loggers (``sigma``: σ at ``step``)."""
         probs = self.probabilities(step)
         out = {f"curriculum/p/{name}": float(p) for name, p in zip(self.task_names, probs)}
-        epoch = step // self.steps_per_epoch
         if self.mode == "pyramid":
-            out.update({f"curriculum/R/{n}": s for n, s in zip(self.task_names, self.scores[epoch])})
-            out["curriculum/sigma"] = self.sigma(step)
+            scores = self.scores[self.period(step)[0]]
+            out.update({f"curriculum/R/{n}": s for n, s in zip(self.task_names, scores)})
+            out["sigma"] = self.sigma(step)
         return out
 
     def state_dict(self) -> dict:
-        return {"scores": {str(k): v for k, v in self.scores.items()}}
+        return {"scores_by_step": {str(k): v for k, v in self.scores.items()}}
 
     def load_state_dict(self, state: dict) -> None:
-        self.scores = {int(k): list(v) for k, v in state.get("scores", {}).items()}
-
-
-@torch.no_grad()
-def probe_alignment(
-    embed: Callable[[list[dict]], torch.Tensor],
-    loader: "BatchLoader",
-    tasks: Sequence["TaskData"],
-    *,
-    num_pairs: int,
-    batch_size: int,
-    seed: int,
-    epoch: int,
-    process_index: int = 0,
-    num_processes: int = 1,
-    reduce_sum: Callable[[torch.Tensor], torch.Tensor] = lambda t: t,
-    on_bad_row: Callable[["BadRow"], None] = lambda bad: None,
-) -> list[float]:
-    """R_k = mean cosine of ``num_pairs`` sampled positive pairs of every task (paper §3.3).
-
-    The pairs of a task are drawn with a generator seeded by ``(seed, epoch, task)``; process p
-    embeds every ``num_processes``-th of them and the sums are reduced, so the scores are
-    the same on every process. Queries carry the task instruction, positives the candidate
-    default, exactly as in training.
-
-    Collective-safe: every process runs the same number of batches and, in each, the same two
-    forward passes (under FSDP / ZeRO-3 each pass gathers the sharded parameters, so a process
-    that skipped one would leave the others waiting). A batch where no process has a usable
-    pair is skipped by all; a process without one while others have one embeds a *spare*
-    pair of the task (the first usable one of the sample) and leaves it out of the score.
-
-    Args:
-        embed: tokenized items -> ``(n, D)`` L2-normalised embeddings (the prober, in eval mode).
-        loader: reads and tokenizes rows (`BatchLoader.load_row`).
-        reduce_sum: sums a tensor over processes (``lambda t: accelerator.reduce(t, "sum")``).
-        on_bad_row: called with each row of this process's share that cannot be embedded (it
-            is left out of R_k).
-
-    Returns:
-        One score per task, in ``tasks`` order.
-    """
-    from .data import BadRow
-
-    sums = torch.zeros(len(tasks), 2, dtype=torch.float64)  # (K, [sum of cosines, pairs])
-    for k, task in enumerate(tasks):
-        rows = task.sample(num_pairs, seed=seed * 1_000_003 + 7919 * epoch + k)  # the same on every process
-        mine = rows[process_index::num_processes]
-        num_batches = math.ceil(math.ceil(len(rows) / num_processes) / batch_size)  # process 0 has the most
-        spare = None
-        for start in range(0, num_batches * batch_size, batch_size):
-            loaded = []
-            for row in mine[start : start + batch_size]:
-                result = loader.load_row(row, task, with_negatives=False)
-                if isinstance(result, BadRow):
-                    on_bad_row(result)
-                else:
-                    loaded.append(result)
-            if not float(reduce_sum(torch.tensor([float(len(loaded))], dtype=torch.float64)).sum()):
-                continue  # no process has a pair in this batch: every process skips it
-            if not loaded:
-                spare = spare or _spare_pair(rows, loader, task, process_index)
-            pairs = loaded or [spare]
-            queries = embed([r.query for r in pairs])  # (b, D)
-            positives = embed([r.positive for r in pairs])  # (b, D)
-            if loaded:
-                cosines = (queries.float() * positives.float()).sum(dim=-1)  # (b,)
-                sums[k, 0] += float(cosines.sum())
-                sums[k, 1] += len(loaded)
-    device_sums = reduce_sum(sums.to(torch.float64))
-    sums = device_sums.cpu()
-    empty = [tasks[k].spec.task for k in range(len(tasks)) if sums[k, 1] == 0]
-    if empty:
-        raise RuntimeError(f"probing found no usable positive pair in task(s) {empty}")
-    return (sums[:, 0] / sums[:, 1]).tolist()
-
-
-def _spare_pair(rows: Sequence[dict], loader: "BatchLoader", task: "TaskData", process_index: int) -> "LoadedRow":
-    """The first usable pair among ``rows`` (any process's share; their owners report the bad
-    ones), for a process that must take part in a probe batch without a pair of its own."""
-    from .data import BadRow
-
-    for row in rows:
-        result = loader.load_row(row, task, with_negatives=False)
-        if not isinstance(result, BadRow):
-            return result
-    raise RuntimeError(
-        f"process {process_index} must embed a probe pair of task {task.spec.task!r} while the others do, "
-        "but could read none of the sampled rows (are the media readable on one process only?)"
-    )
+        if "scores_by_step" in state:
+            self.scores = {int(k): list(v) for k, v in state["scores_by_step"].items()}
+        else:  # written before probes were keyed by step: one probe per epoch
+            self.scores = {int(k) * self.steps_per_epoch: list(v) for k, v in state.get("scores", {}).items()}
 
 
 def entropy(probabilities: torch.Tensor) -> float:
@@ -267,18 +205,24 @@ def entropy(probabilities: torch.Tensor) -> float:
     return float(-(p * p.log()).sum()) if len(p) else math.nan
 
 
-__getattr__ = moved_names(
-    __name__,
-    {
-        "default_tier": "modeling_gve.directions:tier",
-    },
-)
+def probe_alignment(embed, loader, tasks, *, num_pairs, batch_size, seed, epoch, process_index=0, num_processes=1,
+                    reduce_sum=lambda t: t, on_bad_row=lambda bad: None):  # fmt: skip
+    """Deprecated: `modeling_gve.training.prober.probe_alignment` with a `prober.ModelPairScorer`."""
+    from .prober import ModelPairScorer
+    from .prober import probe_alignment as probe
+
+    warn_moved(f"{__name__}.probe_alignment", "modeling_gve.training.prober.probe_alignment")
+    scorer = ModelPairScorer(embed, loader, batch_size=batch_size, process_index=process_index,
+                             num_processes=num_processes, reduce_sum=reduce_sum, on_bad_row=on_bad_row)  # fmt: skip
+    return probe(scorer, tasks, num_pairs=num_pairs, seed=seed, probe_step=epoch, reduce_sum=reduce_sum)
+
+
+__getattr__ = moved_names(__name__, {"default_tier": "modeling_gve.directions:tier"})
 
 __all__ = [
     "CurriculumScheduler",
     "alignment_probabilities",
     "entropy",
-    "probe_alignment",
     "sigma_at",
     "tier_probabilities",
 ]

@@ -101,12 +101,8 @@ def adapter_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
 
 
-def merge_and_save(
-    args: ModelArguments, adapter_state: dict[str, torch.Tensor], processor: GVEProcessor, folder: str | Path
-) -> Path:
-    """Merge trained LoRA weights into a fresh copy of the base model and write a GVE checkpoint
-    (`save_gve_checkpoint`: loads with GVEModel, AutoModel(trust_remote_code=True) and,
-    with its writers, SentenceTransformer).
+def merged_model(args: ModelArguments, adapter_state: dict[str, torch.Tensor]) -> GVEModel:
+    """A fresh copy of the base model with the trained LoRA weights merged in.
 
     Works the same whatever sharded the training model (DDP, FSDP, DeepSpeed): only the
     adapter weights, gathered on the main process, are needed.
@@ -123,7 +119,15 @@ def merge_and_save(
         raise ValueError(f"unexpected adapter keys {result.unexpected_keys[:5]}")
     merged = peft_model.merge_and_unload()
     merged.config.use_cache = True
-    return save_gve_checkpoint(merged, processor, folder)
+    return merged
+
+
+def merge_and_save(
+    args: ModelArguments, adapter_state: dict[str, torch.Tensor], processor: GVEProcessor, folder: str | Path
+) -> Path:
+    """`merged_model` written as a GVE checkpoint (`save_gve_checkpoint`: loads with GVEModel,
+    AutoModel(trust_remote_code=True) and SentenceTransformer)."""
+    return save_gve_checkpoint(merged_model(args, adapter_state), processor, folder)
 
 
 __all__ = [
@@ -134,5 +138,6 @@ __all__ = [
     "lora_config",
     "lora_target_regex",
     "merge_and_save",
+    "merged_model",
     "resolve_attn_implementation",
 ]

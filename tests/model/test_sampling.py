@@ -187,6 +187,7 @@ def test_unknown_sampling_option_suggests_the_right_name(gve_model):
 @pytest.mark.parametrize("nframes", [2, 8, 48, 768])
 @pytest.mark.parametrize("min_pixels,max_pixels", [(128 * 784, 200 * 784), (128 * 784, 1024 * 784), (700 * 784, 2000 * 784), (750 * 784, 2000 * 784), (4 * 784, 768 * 784)])
 @pytest.mark.parametrize("max_total_pixels", [int(128000 * 784 * 0.9), 24576 * 784])
+@pytest.mark.filterwarnings("ignore:video max_pixels=.* is above the per-frame cap")
 def test_per_frame_pixel_limit_matches_reference(nframes, min_pixels, max_pixels, max_total_pixels):
     """`video_pixel_bounds` is the reference `fetch_video` limit, including the per-frame cap of
     VIDEO_MAX_TOKEN_NUM * 28 * 28 that applies whatever max_pixels asks for."""
@@ -201,6 +202,7 @@ def test_per_frame_pixel_limit_matches_reference(nframes, min_pixels, max_pixels
     assert video_pixel_bounds(nframes, min_pixels, max_pixels, max_total_pixels) == (min_pixels, int(expected))
 
 
+@pytest.mark.filterwarnings("ignore:video max_pixels=.* is above the per-frame cap")
 def test_frames_above_the_reference_cap_are_pixel_identical_to_reference(tmp_path):
     """A 1280x720 source asked for up to 1024*28*28 pixels per frame: the reference caps each
     frame at 768*28*28, and so does read_video."""
@@ -211,6 +213,29 @@ def test_frames_above_the_reference_cap_are_pixel_identical_to_reference(tmp_pat
     assert ours.frames.shape == expected.shape
     assert ours.frames.shape[-2] * ours.frames.shape[-1] <= 768 * 784
     assert torch.equal(ours.frames.float(), expected)
+
+
+def test_max_pixels_above_the_reference_cap_warns_and_the_cap_can_be_lifted(tmp_path):
+    """A.12's 800 tokens per frame: above the reference's 768*28*28 cap, which applies with a warning
+    (it used to apply silently); ``cap_pixels_per_frame=False`` lifts it, also as a sampling option."""
+    import warnings
+
+    from modeling_gve.processing_gve import SamplingConfig, read_item
+
+    path = make_video(tmp_path / "big.mp4", seconds=1.0, fps=4, size=(1280, 720))
+    settings = {"min_frames": 2, "max_frames": 2, "min_pixels": 128 * 784, "max_pixels": 800 * 784}
+    with pytest.warns(UserWarning, match=r"above the per-frame cap .*cap_pixels_per_frame=False to lift"):
+        capped = read_video(path, **settings)
+    assert capped.frames.shape[-2] * capped.frames.shape[-1] <= 768 * 784
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # lifting the cap explicitly is not warned about
+        lifted = read_video(path, **settings, cap_pixels_per_frame=False)
+        config = SamplingConfig(max_frames=2, video_max_pixels=800 * 784, cap_pixels_per_frame=False)
+        through_config = read_item({"video": str(path)}, config).videos[0]
+    assert 768 * 784 < lifted.frames.shape[-2] * lifted.frames.shape[-1] <= 800 * 784
+    assert torch.equal(through_config.frames, lifted.frames)
+    with pytest.raises(ValueError, match="cap_pixels_per_frame must be True or False"):
+        SamplingConfig(cap_pixels_per_frame="no")
 
 
 def test_reader_defaults_are_the_sampling_config_defaults():
@@ -226,6 +251,7 @@ def test_reader_defaults_are_the_sampling_config_defaults():
         "fps": "fps", "min_frames": "min_frames", "max_frames": "max_frames", "num_frames": "num_frames",
         "min_pixels": "video_min_pixels", "max_pixels": "video_max_pixels", "max_total_pixels": "max_total_pixels",
         "max_source_pixels": "max_source_pixels", "seek_mode": "seek_mode", "num_threads": "num_threads",
+        "cap_pixels_per_frame": "cap_pixels_per_frame",
     }
     image_names = {"min_pixels": "image_min_pixels", "max_pixels": "image_max_pixels", "max_source_pixels": "max_source_pixels"}
     for function, names in ((read_video, video_names), (read_image, image_names)):
@@ -240,6 +266,7 @@ def test_reader_defaults_are_the_sampling_config_defaults():
         "image_min_pixels": "DEFAULT_IMAGE_MIN_PIXELS", "image_max_pixels": "DEFAULT_IMAGE_MAX_PIXELS",
         "max_total_pixels": "DEFAULT_MAX_TOTAL_PIXELS", "max_source_pixels": "DEFAULT_MAX_SOURCE_PIXELS",
         "seek_mode": "DEFAULT_SEEK_MODE", "num_threads": "DEFAULT_NUM_THREADS",
+        "cap_pixels_per_frame": "DEFAULT_CAP_PIXELS_PER_FRAME",
     }
     for option, constant in constants.items():
         assert getattr(config, option) == getattr(video, constant), option

@@ -1,17 +1,13 @@
-"""The Modality Pyramid scheduler: P(k) ∝ prior·exp(R_k/σ), σ schedule, tiers, determinism, probing."""
+"""The Modality Pyramid scheduler: P(k) ∝ prior·exp(R_k/σ), σ schedule, probe periods, tiers,
+determinism, probing."""
 
 import math
 
 import pytest
 import torch
 
-from modeling_gve.training.curriculum import (
-    CurriculumScheduler,
-    alignment_probabilities,
-    entropy,
-    probe_alignment,
-    sigma_at,
-)
+from modeling_gve.training.curriculum import CurriculumScheduler, alignment_probabilities, entropy, sigma_at
+from modeling_gve.training.prober import EncoderPairScorer, ModelPairScorer, probe_alignment
 
 SCORES = [0.8, 0.5, 0.2]
 
@@ -50,8 +46,8 @@ def test_sigma_rises_linearly_per_epoch_and_per_step():
 
 def test_pyramid_concentrates_early_and_spreads_late():
     sched = scheduler()
-    for epoch in range(3):
-        sched.set_scores(epoch, SCORES)
+    for step in (0, 10, 20):
+        sched.set_scores(step, SCORES)
     early, late = sched.probabilities(0), sched.probabilities(25)
     assert early.argmax() == 0 and early[0] > 0.9  # the best-aligned task dominates at σ = 0.1
     assert entropy(late) > entropy(sched.probabilities(15)) > entropy(early)
@@ -64,7 +60,7 @@ def test_needs_scores_before_sampling():
     with pytest.raises(RuntimeError, match="probe first"):
         sched.probabilities(0)
     sched.set_scores(0, SCORES)
-    assert not sched.needs_probe(0) and sched.needs_probe(1)
+    assert not sched.needs_probe(0) and not sched.needs_probe(9) and sched.needs_probe(10)
     assert not scheduler("uniform").needs_probe(0)
 
 
@@ -121,6 +117,35 @@ def test_state_round_trip():
     other = scheduler()
     other.load_state_dict(sched.state_dict())
     assert other.probabilities(3).tolist() == sched.probabilities(3).tolist()
+    older = scheduler()  # a checkpoint written when probes were keyed by epoch
+    older.load_state_dict({"scores": {"0": SCORES, "1": [0.1, 0.2, 0.3]}})
+    assert older.scores == {0: SCORES, 10: [0.1, 0.2, 0.3]}
+
+
+def test_sigma_rises_within_a_one_epoch_run():
+    """One epoch (or max_steps within one epoch) and one probe: σ still goes from σ_min at the
+    first step to σ_max at the last (it stayed at σ_min before), and P(k) spreads out with it."""
+    sched = scheduler(total_steps=30, steps_per_epoch=30)
+    assert sched.probe_steps == [0]
+    assert [sched.sigma(s) for s in (0, 29)] == pytest.approx([0.1, 1.0])
+    assert sched.sigma(15) == pytest.approx(0.1 + 0.9 * 15 / 29)
+    sched.set_scores(0, SCORES)
+    assert entropy(sched.probabilities(29)) > entropy(sched.probabilities(0))
+
+
+def test_probe_every_steps_adds_probe_periods():
+    """Probes at every epoch start and every ``probe_every_steps``; σ is constant within a period
+    and linear over the periods; each period draws with its own probe's scores."""
+    sched = scheduler(total_steps=20, steps_per_epoch=10, probe_every_steps=4)
+    assert sched.probe_steps == [0, 4, 8, 10, 12, 16]
+    assert [sched.period(s) for s in (0, 3, 4, 9, 10, 19)] == [(0, 4), (0, 4), (4, 8), (8, 10), (10, 12), (16, 20)]
+    assert [sched.sigma(s) for s in (0, 3, 4, 10, 19)] == pytest.approx([0.1, 0.1, 0.28, 0.64, 1.0])
+    sched.set_scores(0, SCORES)
+    sched.set_scores(5, [0.2, 0.5, 0.8])  # recorded for the period starting at 4
+    assert sorted(sched.scores) == [0, 4] and sched.needs_probe(8) and not sched.needs_probe(7)
+    assert int(sched.probabilities(3).argmax()) == 0 and int(sched.probabilities(7).argmax()) == 2
+    with pytest.raises(ValueError, match="probe_every_steps must be >= 1"):
+        scheduler(probe_every_steps=0)
 
 
 class _Task:
@@ -148,9 +173,48 @@ def test_probe_scores_are_mean_positive_cosines():
     tilted = torch.nn.functional.normalize(e[0] + e[1], dim=0)
     tasks = [_Task("aligned", [(e[0], e[0])] * 3), _Task("half", [(e[0], tilted), (e[2], e[3]), "bad"])]
     bad = []
-    scores = probe_alignment(
-        lambda feats: torch.stack([f["v"] for f in feats]), _Loader(), tasks,
-        num_pairs=3, batch_size=2, seed=0, epoch=0, on_bad_row=bad.append,
-    )  # fmt: skip
+    scorer = ModelPairScorer(lambda feats: torch.stack([f["v"] for f in feats]), _Loader(), batch_size=2,
+                             on_bad_row=bad.append)  # fmt: skip
+    scores = probe_alignment(scorer, tasks, num_pairs=3, seed=0)
     assert scores == pytest.approx([1.0, (math.sqrt(0.5) + 0.0) / 2])
     assert len(bad) == 1 and bad[0].reason == "file not found"
+
+
+class _Encoder:
+    """An `Encoder` whose vector of an item is given by a table; records the prompts it was asked for."""
+
+    def __init__(self, vectors, prompts):
+        self.vectors, self.prompts, self.calls = vectors, prompts, []
+
+    def encode(self, inputs, instruction=None, batch_size=8, *, role="query", on_error="skip"):
+        from modeling_gve import GVEInputError
+        from modeling_gve.modeling_gve import EncodeResult, SkippedInput
+
+        self.calls.append((role, instruction))
+        good = [i for i, x in enumerate(inputs) if x["text"] in self.vectors]
+        errors = [SkippedInput(i, x["text"], "unreadable") for i, x in enumerate(inputs) if i not in good]
+        if errors and on_error == "raise":
+            raise GVEInputError(errors[0].input, errors[0].reason)
+        vectors = torch.stack([self.vectors[inputs[i]["text"]] for i in good]) if good else torch.empty(0, 4)
+        return EncodeResult(embeddings=vectors, indices=good, errors=errors)
+
+
+def test_an_encoder_prober_scores_its_share_and_reports_what_it_could_not_embed(tmp_path):
+    """Any `Encoder` can probe (a SentenceTransformer, another GVE): queries are embedded with the
+    task instruction as queries, positives as documents; the process's share only; an item the
+    encoder skips leaves its pair out and is reported as a bad row of its field."""
+    from modeling_gve.pairs import write_task
+    from modeling_gve.training.data import TaskData, TaskSpec
+
+    e = torch.eye(4)
+    rows = [{"id": f"r{i}", "query_text": f"q{i}", "pos_text": f"p{i}"} for i in range(4)]
+    write_task(tmp_path / "ds", "T2T", rows)
+    task = TaskData.open(TaskSpec(task="t", path="ds", name="T2T"), tmp_path, seed=0, cache_dir=str(tmp_path / "c"))
+    vectors = {"q0": e[0], "p0": e[0], "q1": e[1], "p1": e[2], "q2": e[3], "q3": e[3], "p3": e[3]}  # p2 unreadable
+    encoder, bad = _Encoder(vectors, {}), []
+    scorers = [EncoderPairScorer(encoder, batch_size=8, process_index=p, num_processes=2, on_bad_row=bad.append)
+               for p in (0, 1)]  # fmt: skip
+    sums = [scorer(task, rows) for scorer in scorers]
+    assert sums == [(1.0, 1), (0.0 + 1.0, 2)]  # process 0: r0 (1.0), r2 skipped; process 1: r1 (0.0), r3 (1.0)
+    assert [(b.row_id, b.field, b.reason) for b in bad] == [("r2", "positive", "unreadable")]
+    assert set(encoder.calls) == {("query", task.instruction), ("document", task.instruction)}

@@ -1,7 +1,6 @@
 """Task datasets in the training-data schema: reading, seeded order, resumable positions, bad rows."""
 
 import pytest
-import torch
 from training_helpers import TINY_SAMPLING
 
 from modeling_gve import GVEInputError, GVEProcessor, VideoFrames
@@ -131,20 +130,6 @@ def test_rows_resolve_media_and_bad_rows_name_their_field(tmp_path, tiny_ckpt):
     assert query_prompt.endswith("<|im_start|>assistant\n<|endoftext|>")
 
 
-def test_loss_inputs_scatter_negatives_with_a_mask():
-    from modeling_gve.training.data import LoadedRow, TrainBatch
-
-    rows = [LoadedRow(str(i), {}, {}, [{}] * c, i, 10 + i, [20 + j for j in range(c)]) for i, c in enumerate([2, 0, 1])]
-    batch = TrainBatch(step=0, task_index=0, task="t", rows=rows, bad=[], num_hard_negatives=2)
-    assert len(batch.groups()["candidates"]) == 3 + 3
-    candidates = torch.arange(6, dtype=torch.float32).unsqueeze(1).repeat(1, 4)  # row k = k
-    out = batch.loss_inputs({"queries": torch.zeros(3, 4), "candidates": candidates})
-    assert out["positives"][:, 0].tolist() == [0, 1, 2]
-    assert out["negatives"][:, :, 0].tolist() == [[3, 4], [0, 0], [5, 0]]
-    assert out["negative_valid"].tolist() == [[True, True], [False, False], [True, False]]
-    assert out["negative_ids"].tolist() == [[20, 21], [-1, -1], [20, -1]]
-
-
 def test_probing_rows_do_not_resolve_hard_negative_media(tmp_path, tiny_ckpt):
     """Probing reads positive pairs only: a hard negative's media (a Hub download for Hub
     datasets) is not fetched when ``with_negatives=False``."""
@@ -182,3 +167,66 @@ def test_a_direction_without_a_table_instruction_needs_the_mixture_instruction(t
         TaskData.open(TaskSpec(task="iv", path="ds", name="IV2V"), tmp_path, seed=0, cache_dir=cache)
     spec = TaskSpec(task="iv", path="ds", name="IV2V", instruction="Find the video with this image and clip.")
     assert TaskData.open(spec, tmp_path, seed=0, cache_dir=cache).instruction == spec.instruction
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink"])
+def test_media_paths_must_resolve_inside_the_dataset_root(tmp_path, tiny_ckpt, kind):
+    """A row naming a file outside its dataset (``../x``, an absolute path elsewhere, a link leading
+    out) is a bad row stating the rule: the file is never read."""
+    from modeling_gve.paths import MEDIA_PATH_RULE
+
+    root = tmp_path / "ds"
+    make_video(root / "media" / "a.mp4", seconds=1.0, fps=2, size=(56, 56))
+    outside = make_video(tmp_path / "outside.mp4", seconds=1.0, fps=2, size=(56, 56))
+    if kind == "symlink":
+        (root / "media" / "leak.mp4").symlink_to(outside)
+    name = {"dotdot": "../outside.mp4", "absolute": str(outside), "symlink": "media/leak.mp4"}[kind]
+    write_task(root, "T2V", [{"id": "r", "query_text": "a clip", "pos_video": name}])
+    task = TaskData.open(TaskSpec(task="v", path="ds", name="T2V"), tmp_path, seed=0, cache_dir=str(tmp_path / "c"))
+    processor = GVEProcessor.from_pretrained(tiny_ckpt)
+    bad = BatchLoader([task], processor, processor.sampling_config(**TINY_SAMPLING)).load_row(task.dataset[0], task)
+    assert isinstance(bad, BadRow), "a file outside the dataset root was read"
+    assert (bad.field, bad.input) == ("positive", f"video {name!r}")
+    assert f"outside {root.resolve()}" in bad.reason and MEDIA_PATH_RULE in bad.reason
+    assert str(bad).startswith(f"task 'v', row 'r', positive: video {name!r}: resolves to ")
+
+
+def _json_task(root, name, rows: list[dict], replace: tuple[bytes, bytes] = (b"", b"")):
+    """A task stored as JSON lines (``<root>/<name>/train.jsonl``, every schema column) with its
+    card entry; ``replace`` swaps bytes in the file (to plant invalid UTF-8)."""
+    import json
+
+    from modeling_gve.pairs import COLUMNS
+
+    (root / name).mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps({c: row.get(c, [] if c == "negatives" else None) for c in COLUMNS}) for row in rows]
+    data = "\n".join(lines).encode() + b"\n"
+    (root / name / "train.jsonl").write_bytes(data.replace(*replace) if replace[0] else data)
+    (root / "README.md").write_text(
+        f"---\nconfigs:\n- config_name: {name}\n  data_files: [{{split: train, path: {name}/*.jsonl}}]\n---\n"
+    )
+
+
+def test_a_media_path_that_is_not_a_string_is_a_bad_row(tmp_path, tiny_ckpt):
+    """JSON data can hold a number where a path belongs: a reported bad row, not a TypeError."""
+    root = tmp_path / "ds"
+    make_image(root / "media" / "i.png", size=(56, 56))
+    # a column of numbers: datasets reads every value of it as a number
+    _json_task(root, "T2I", [{"id": "a", "query_text": "a picture", "pos_image": 7},
+                             {"id": "b", "query_text": "a number", "pos_image": 8}])  # fmt: skip
+    task = TaskData.open(TaskSpec(task="i", path="ds", name="T2I"), tmp_path, seed=0, cache_dir=str(tmp_path / "c"))
+    processor = GVEProcessor.from_pretrained(tiny_ckpt)
+    bad = BatchLoader([task], processor, processor.sampling_config(**TINY_SAMPLING)).load_row(task.dataset[0], task)
+    assert isinstance(bad, BadRow) and (bad.row_id, bad.field) == ("a", "positive")
+    assert bad.input == "image 7" and bad.reason == "a media path must be a string, got int"
+
+
+def test_invalid_utf8_in_a_jsonl_task_names_the_file_and_line(tmp_path):
+    from modeling_gve.paths import DataFileError
+
+    root = tmp_path / "ds"
+    rows = [{"id": "1", "query_text": "fine", "pos_text": "ok"}, {"id": "2", "query_text": "PLANT", "pos_text": "ok"}]
+    _json_task(root, "T2T", rows, replace=(b"PLANT", b"caf\xe9"))
+    with pytest.raises(DataFileError) as err:
+        TaskData.open(TaskSpec(task="t", path="ds", name="T2T"), tmp_path, seed=0, cache_dir=str(tmp_path / "c"))
+    assert str(err.value).startswith(f"{root / 'T2T' / 'train.jsonl'}:2: invalid UTF-8 (byte 0xe9")

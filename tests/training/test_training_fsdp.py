@@ -18,9 +18,9 @@ import torch
 from helpers import accelerate_launch, subprocess_env
 
 CASES = {  # name: (rows of process 0, rows of process 1, GradCache chunk size)
-    "gradcache_fewer_candidate_chunks": (range(0, 4), range(4, 7), 2),  # candidates: 4 chunks vs 3
-    "gradcache_fewer_query_chunks": (range(0, 4), range(4, 5), 2),  # queries: 2 chunks vs 1
-    "plain_uneven": (range(0, 4), range(4, 5), None),
+    "gradcache_fewer_candidate_chunks": (range(4), range(4, 7), 2),  # candidates: 4 chunks vs 3
+    "gradcache_fewer_query_chunks": (range(4), range(4, 5), 2),  # queries: 2 chunks vs 1
+    "plain_uneven": (range(4), range(4, 5), None),
 }
 PROBE_TASKS = {  # name: (number of pairs, ids of unreadable rows); batches of 2, pairs split p::2
     "odd_split": (5, set()),  # process 0: 2 batches, process 1: 1
@@ -110,8 +110,8 @@ class _ProbeLoader:
 def main(checkpoint: str, media: str, out: str) -> None:
     from training_helpers import batch_of, step_comparison, trainable_grads, two_process_comparison
 
-    from modeling_gve.training.curriculum import probe_alignment
-    from modeling_gve.training.loop import contrastive_backward, make_embed, max_over_processes
+    from modeling_gve.training.prober import ModelPairScorer, probe_alignment
+    from modeling_gve.training.trainer import contrastive_backward, make_embed, max_over_processes
 
     setup = two_process_comparison(checkpoint, media, timeout_s=60)
     acc, rank, model, processor, rows = setup.acc, setup.rank, setup.model, setup.processor, setup.rows
@@ -136,11 +136,12 @@ def main(checkpoint: str, media: str, out: str) -> None:
     tasks = [_ProbeTask(name, count) for name, (count, _) in PROBE_TASKS.items()]
     bad = []
     sharded.eval()
-    scores = probe_alignment(
-        embed, _ProbeLoader(rows), tasks, num_pairs=8, batch_size=2, seed=0, epoch=0,
-        process_index=rank, num_processes=2, reduce_sum=lambda t: acc.reduce(t.to(acc.device), "sum"),
+    reduce_sum = lambda t: acc.reduce(t.to(acc.device), "sum")
+    scorer = ModelPairScorer(
+        embed, _ProbeLoader(rows), batch_size=2, process_index=rank, num_processes=2, reduce_sum=reduce_sum,
         on_bad_row=lambda b: bad.append(f"{b.task}/{b.row_id}"),
     )  # fmt: skip
+    scores = probe_alignment(scorer, tasks, num_pairs=8, seed=0, reduce_sum=reduce_sum)
     with torch.no_grad():
         reference_scores = []
         for count, unreadable in PROBE_TASKS.values():

@@ -7,8 +7,8 @@ import torch
 from training_helpers import batch_of, t2i_rows, tiny_lora_model, trainable_grads
 
 from modeling_gve.training.gradcache import chunks
-from modeling_gve.training.loop import contrastive_backward, make_embed
-from modeling_gve.training.loss import InfoNCELoss
+from modeling_gve.training.loss import InfoNCELoss, loss_inputs
+from modeling_gve.training.trainer import contrastive_backward, make_embed
 
 
 def _grads(model, processor, rows, chunk_size):
@@ -58,7 +58,7 @@ def test_gradcache_replays_dropout_of_each_chunk(tiny_ckpt, tmp_path):
     torch.manual_seed(123)  # same chunks, same order, same random stream, one graph in memory
     model.zero_grad(set_to_none=True)
     embeddings = {role: torch.cat([embed(piece) for piece in chunks(items, 2)]) for role, items in batch.groups().items()}
-    loss_fn(**batch.loss_inputs(embeddings)).loss.backward()
+    loss_fn.compute(loss_inputs(batch.rows, batch.num_hard_negatives, embeddings)).loss.backward()
     reference = trainable_grads(model)
 
     scale = max(float(g.abs().max()) for g in reference.values())

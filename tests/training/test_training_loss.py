@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from modeling_gve.training.loss import InfoNCELoss
+from modeling_gve.training.loss import InfoNCELoss, loss_inputs
 
 
 def reference_loss(q, p, negs, tau, *, skip=lambda i, kind, j: False, own_only=True):
@@ -16,7 +16,7 @@ def reference_loss(q, p, negs, tau, *, skip=lambda i, kind, j: False, own_only=T
     candidate ("pos" j, "neg" (owner, slot) or "query" j) from row i's denominator.
     """
     n = len(q)
-    cos = lambda a, b: float(torch.dot(a.double(), b.double()))  # noqa: E731
+    cos = lambda a, b: float(torch.dot(a.double(), b.double()))
     total = 0.0
     for i in range(n):
         num = math.exp(cos(q[i], p[i]) / tau)
@@ -35,7 +35,7 @@ def reference_loss(q, p, negs, tau, *, skip=lambda i, kind, j: False, own_only=T
 
 def embeddings(n, d=8, h=2, seed=0):
     g = torch.Generator().manual_seed(seed)
-    unit = lambda *s: F.normalize(torch.randn(*s, generator=g, dtype=torch.float64), dim=-1)  # noqa: E731
+    unit = lambda *s: F.normalize(torch.randn(*s, generator=g, dtype=torch.float64), dim=-1)
     return unit(n, d), unit(n, d), unit(n, h, d)
 
 
@@ -68,29 +68,49 @@ def test_in_batch_only_and_gradients_match_autograd_of_reference():
     assert torch.allclose(grad, ref_grad, atol=1e-12)
 
 
-def test_duplicate_candidates_are_masked():
-    """Rows 0 and 2 share their positive (e.g. two captions of one video): neither may count the
-    other's copy as a negative; rows 1 and 3 share their query."""
-    q, p, negs = embeddings(4)
-    p[2] = p[0]
-    q[3] = q[1]
-    pos_ids = torch.tensor([10, 11, 10, 13])
-    query_ids = torch.tensor([20, 21, 22, 21])
-    neg_ids = torch.tensor([[30, 31], [32, 33], [34, 35], [36, 37]])
-    out = InfoNCELoss(0.1)(q, p, negs, query_ids=query_ids, positive_ids=pos_ids, negative_ids=neg_ids)
+def duplicate_rule(query_ids, pos_ids):
+    """Row j's query or positive is no negative of row i when the two rows share their query or
+    their positive (in both directions)."""
 
     def skip(i, kind, j):
-        if kind == "pos":
-            return pos_ids[j] == pos_ids[i]
-        if kind == "query":
-            return query_ids[j] == query_ids[i]
-        return False
+        if kind == "neg":
+            return False
+        return bool(query_ids[j] == query_ids[i] or pos_ids[j] == pos_ids[i])
 
-    expected = reference_loss(q, p, [list(negs[i]) for i in range(4)], 0.1, skip=skip)
+    return skip
+
+
+@pytest.mark.parametrize("case", ["one_query_two_positives", "two_queries_one_positive"])
+def test_duplicates_are_masked_in_both_directions(case):
+    """One query with two positives (an MSMARCO query with two passages): neither row may push its
+    query away from the other's positive, nor (reverse) a positive away from the identical query.
+    Two queries sharing one positive (two frames of one video in I2V): the video is not pushed away
+    from its second frame (reverse) nor a frame from the shared video (forward)."""
+    q, p, negs = embeddings(4)
+    query_ids, pos_ids = torch.tensor([20, 21, 22, 23]), torch.tensor([10, 11, 12, 13])
+    if case == "one_query_two_positives":
+        q[1], query_ids[1] = q[0], 20
+    else:
+        p[1], pos_ids[1] = p[0], 10
+    neg_ids = torch.tensor([[30, 31], [32, 33], [34, 35], [36, 37]])
+    out = InfoNCELoss(0.1)(q, p, negs, query_ids=query_ids, positive_ids=pos_ids, negative_ids=neg_ids)
+    expected = reference_loss(q, p, [list(negs[i]) for i in range(4)], 0.1, skip=duplicate_rule(query_ids, pos_ids))
     assert float(out.loss) == pytest.approx(expected, rel=1e-9)
+    assert out.num_masked == 4  # rows 0 and 1 mask each other: 2 in the forward direction, 2 in the reverse
     unmasked = InfoNCELoss(0.1, mask_duplicates=False)(q, p, negs)
     assert float(unmasked.loss) > float(out.loss)
-    assert out.num_masked == 4  # 2 in the forward direction, 2 in the reverse
+
+
+def test_hard_negatives_without_negative_ids_are_not_masked():
+    """Item ids for queries and positives only: duplicate rows are masked, the negatives (whose
+    identity is unknown) are all kept; this raised AttributeError before."""
+    q, p, negs = embeddings(3)
+    p[2] = p[0]
+    pos_ids, query_ids = torch.tensor([1, 2, 1]), torch.tensor([7, 8, 9])
+    out = InfoNCELoss(0.1)(q, p, negs, query_ids=query_ids, positive_ids=pos_ids)
+    expected = reference_loss(q, p, [list(negs[i]) for i in range(3)], 0.1, skip=duplicate_rule(query_ids, pos_ids))
+    assert float(out.loss) == pytest.approx(expected, rel=1e-9)
+    assert out.num_masked == 4
 
 
 def test_hard_negative_equal_to_the_positive_is_masked():
@@ -108,7 +128,7 @@ def test_false_negative_margin_masks_candidates_above_the_positive():
     q, p, negs = embeddings(4, seed=3)
     margin = 0.05
     out = InfoNCELoss(0.1, mask_duplicates=False, false_negative_margin=margin)(q, p, negs)
-    cos = lambda a, b: float(torch.dot(a, b))  # noqa: E731
+    cos = lambda a, b: float(torch.dot(a, b))
 
     def skip(i, kind, j):
         if kind == "pos":
@@ -149,3 +169,20 @@ def test_rejects_bad_options():
         InfoNCELoss(0.0)
     with pytest.raises(ValueError, match="'own' or 'batch'"):
         InfoNCELoss(0.03, hard_negative_scope="all")
+
+
+def test_loss_inputs_scatter_negatives_with_a_mask():
+    """A batch's embeddings by role -> `LossInputs`: negatives scattered into (n, h, D) slots, missing ones masked."""
+    from modeling_gve.training.data import LoadedRow, TrainBatch
+
+    counts = [2, 0, 1]
+    rows = [LoadedRow(str(i), {}, {}, [{}] * c, i, 10 + i, [20 + j for j in range(c)]) for i, c in enumerate(counts)]
+    batch = TrainBatch(step=0, task_index=0, task="t", rows=rows, bad=[], num_hard_negatives=2)
+    assert len(batch.groups()["candidates"]) == 3 + 3
+    candidates = torch.arange(6, dtype=torch.float32).unsqueeze(1).repeat(1, 4)  # row k = k
+    out = loss_inputs(batch.rows, batch.num_hard_negatives, {"queries": torch.zeros(3, 4), "candidates": candidates})
+    assert out.positives[:, 0].tolist() == [0, 1, 2]
+    assert out.negatives[:, :, 0].tolist() == [[3, 4], [0, 0], [5, 0]]
+    assert out.negative_valid.tolist() == [[True, True], [False, False], [True, False]]
+    assert out.negative_ids.tolist() == [[20, 21], [-1, -1], [20, -1]]
+    assert out.query_ids.tolist() == [0, 1, 2] and out.positive_ids.tolist() == [10, 11, 12]

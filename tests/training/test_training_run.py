@@ -44,6 +44,22 @@ def read_log(output_dir):
     return [json.loads(line) for line in (output_dir / "train_log.jsonl").read_text().splitlines()]
 
 
+def run_main(argv):
+    """``recipes/pyramid.py``'s ``main`` in this process (one process, no launcher)."""
+    import runpy
+
+    from accelerate.state import AcceleratorState
+
+    from modeling_gve.training.config import parse_config
+
+    config = parse_config(argv)
+    main = runpy.run_path(str(RECIPE))["main"]  # not "__main__": defines main without running it
+    try:
+        return main(config.model, config.data, config.curriculum, config.loss, config.training)
+    finally:
+        AcceleratorState._reset_state(reset_partial_state=True)
+
+
 def task_losses(model, data_root):
     """InfoNCE (τ = 0.03) of every synthetic task over all its good pairs, embedded with `model.encode`."""
     import datasets
@@ -65,26 +81,41 @@ def task_losses(model, data_root):
 
 
 @pytest.fixture(scope="module")
-def trained(synthetic):
-    """One 2-process run of the tiny-cpu recipe (2 epochs, pyramid curriculum, skip bad rows)."""
+def sentence_transformers_prober(tmp_path_factory):
+    """An independent embedder for the first probe: a stock Qwen2.5-VL folder (other weights than
+    the model trained), which sentence-transformers loads with its own modules, without remote code."""
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
+
+    return make_tiny_checkpoint(tmp_path_factory.mktemp("prober") / "qwen2_5_vl", seed=1)
+
+
+@pytest.fixture(scope="module")
+def trained(synthetic, sentence_transformers_prober):
+    """One 2-process run of the tiny-cpu recipe (2 epochs, pyramid curriculum, skip bad rows), epoch 1
+    probed by a separate embedder loaded through sentence-transformers, epoch 2 by the model."""
     out = synthetic["root"] / "run-2proc"
-    cmd = accelerate_launch(RECIPE, *recipe_args(synthetic, out))
+    prober = ["--prober_model_name_or_path", str(sentence_transformers_prober),
+              "--prober_encoder", "sentence-transformers"]  # fmt: skip
+    cmd = accelerate_launch(RECIPE, *recipe_args(synthetic, out, *prober))
     proc = subprocess.run(cmd, env=subprocess_env(synthetic["root"]), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return {"out": out, "log": read_log(out), "stderr": proc.stderr}
 
 
-def test_two_process_run_trains_logs_the_curriculum_and_loss_falls(trained, synthetic):
+def test_two_process_run_trains_logs_the_curriculum_and_loss_falls(trained, synthetic, sentence_transformers_prober):
     log = trained["log"]
     curriculum = [r for r in log if r["event"] == "curriculum"]
     assert [r["epoch"] for r in curriculum] == [1, 2]
-    assert [r["curriculum/sigma"] for r in curriculum] == [0.1, 1.0]
+    assert [r["sigma"] for r in curriculum] == [0.1, 1.0]
+    prober = str(sentence_transformers_prober)
+    expected = [(prober, "sentence-transformers"), ("self", "gve")]  # epoch 1: the separate prober; 2: the model
+    assert [(r["prober"], r["prober_encoder"]) for r in curriculum] == expected
     for record in curriculum:
         probs = [record[f"curriculum/p/synthetic-{t}"] for t in TASKS]
         scores = [record[f"curriculum/R/synthetic-{t}"] for t in TASKS]
         assert sum(probs) == pytest.approx(1.0)
-        # P(k) ∝ prior·exp(R_k/σ) with equal priors (same num_samples and batch size per task)
-        weights = [torch.tensor(s / record["curriculum/sigma"]).exp() for s in scores]
+        # the paper's P(k) ∝ exp(R_k/σ) (task_prior: uniform, the default)
+        weights = [torch.tensor(s / record["sigma"]).exp() for s in scores]
         assert probs == pytest.approx([float(w / sum(weights)) for w in weights], rel=1e-5)
     train = [r for r in log if r["event"] == "train"]
     steps = [s for r in train for s in r["steps"]]
@@ -102,6 +133,50 @@ def test_two_process_run_trains_logs_the_curriculum_and_loss_falls(trained, synt
     after = task_losses(GVEModel.from_pretrained(trained["out"]).eval(), synthetic["data"])
     assert sum(after.values()) < 0.8 * sum(before.values()), (before, after)
     assert all(after[t] < before[t] for t in TASKS), (before, after)
+
+
+@pytest.mark.slow
+def test_one_epoch_run_with_a_sentence_transformers_prober(synthetic, sentence_transformers_prober):
+    """The recipe as issue 12 runs it: ``accelerate launch --config_file recipes/accelerate/multi_cpu.yaml
+    recipes/pyramid.py --config recipes/configs/tiny-cpu.yaml --num_train_epochs 1
+    --prober_model_name_or_path DIR --prober_encoder sentence-transformers`` trains on 2 CPU processes
+    with the separate prober loaded through sentence-transformers, σ rises within the one epoch,
+    and the merged checkpoint embeds identically through AutoModel and SentenceTransformer."""
+    out = synthetic["root"] / "one-epoch-st-prober"
+    prober = str(sentence_transformers_prober)
+    cmd = accelerate_launch(RECIPE, *recipe_args(synthetic, out, "--num_train_epochs", "1",
+                                                 "--prober_model_name_or_path", prober,
+                                                 "--prober_encoder", "sentence-transformers"))  # fmt: skip
+    proc = subprocess.run(cmd, env=subprocess_env(synthetic["root"]), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    assert "2 processes" in proc.stderr
+    log = read_log(out)
+    probes = [r for r in log if r["event"] == "curriculum"]
+    assert [(r["step"], r["prober"], r["prober_encoder"], r["sigma"]) for r in probes] == [
+        (0, prober, "sentence-transformers", 0.1)
+    ]
+    sigmas = [r["sigma"] for r in log if r["event"] == "train"]
+    assert sigmas == sorted(sigmas) and sigmas[0] < 0.5 and sigmas[-1] == pytest.approx(1.0), sigmas
+
+    inputs = ["a video that is all red", {"video": str(synthetic["data"] / "media/videos/red.mp4")},
+              {"text": "the same scene", "image": str(synthetic["data"] / "media/images/blue.png")}]  # fmt: skip
+    script = (
+        "import json\n"
+        "from sentence_transformers import SentenceTransformer\n"
+        "from transformers import AutoModel\n"
+        f"model = AutoModel.from_pretrained({str(out)!r}, trust_remote_code=True).eval()\n"
+        f"st = SentenceTransformer({str(out)!r}, trust_remote_code=True, device='cpu')\n"
+        f"inputs = {inputs!r}\n"
+        "print(json.dumps([model.encode(inputs).tolist(), st.encode_document(inputs).tolist()]))\n"
+    )
+    env = subprocess_env(synthetic["root"])
+    env["PYTHONPATH"] = ""  # remote code only: nothing of this checkout on the path
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=str(synthetic["root"]))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    automodel, sentence_transformers = (torch.tensor(v) for v in json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert automodel.shape == (3, 64)
+    assert torch.allclose(automodel, sentence_transformers, atol=1e-5)
 
 
 def test_bad_rows_are_reported_per_row_and_skipped(trained):
@@ -208,20 +283,12 @@ def test_killed_and_resumed_run_matches_uninterrupted(synthetic):
 
 @pytest.mark.parametrize("policy", ["stop", "max_bad_rows"])
 def test_bad_row_stops_the_run_when_configured(synthetic, policy):
-    from accelerate.state import AcceleratorState
-
-    from modeling_gve.training.config import parse_config
     from modeling_gve.training.data import BadDataError
-    from modeling_gve.training.loop import train
 
     out = synthetic["root"] / f"stop-{policy}"
     extra = ["--on_bad_row", "stop"] if policy == "stop" else ["--on_bad_row", "skip", "--max_bad_rows", "0"]
-    config = parse_config(recipe_args(synthetic, out, "--curriculum", "uniform", *extra))
-    try:
-        with pytest.raises(BadDataError) as err:
-            train(config)
-    finally:
-        AcceleratorState._reset_state(reset_partial_state=True)
+    with pytest.raises(BadDataError) as err:
+        run_main(recipe_args(synthetic, out, "--curriculum", "uniform", *extra))
     message = str(err.value)
     if policy == "stop":
         assert "on_bad_row: stop" in message
@@ -234,20 +301,13 @@ def test_bad_row_stops_the_run_when_configured(synthetic, policy):
 
 
 def test_epoch_one_prober_is_configurable(synthetic):
-    """A separate epoch-1 prober (here the starting checkpoint itself) scores exactly like probing
-    the model being trained at step 0 (its LoRA update is still zero), and is named in the log."""
-    from accelerate.state import AcceleratorState
-
-    from modeling_gve.training.config import parse_config
-    from modeling_gve.training.loop import train
-
+    """A separate epoch-1 prober (here the starting checkpoint itself, loaded as a GVE encoder)
+    scores exactly like probing the model being trained at step 0 (its LoRA update is still zero),
+    and is named in the log."""
     scores = {}
     for name, extra in (("self", []), ("external", ["--prober_model_name_or_path", str(synthetic["checkpoint"])])):
         out = synthetic["root"] / f"prober-{name}"
-        try:
-            train(parse_config(recipe_args(synthetic, out, "--max_steps", "2", "--save_steps", "0", *extra)))
-        finally:
-            AcceleratorState._reset_state(reset_partial_state=True)
+        run_main(recipe_args(synthetic, out, "--max_steps", "2", "--save_steps", "0", *extra))
         record = next(r for r in read_log(out) if r["event"] == "curriculum")
         assert record["prober"] == ("self" if name == "self" else str(synthetic["checkpoint"]))
         scores[name] = [record[f"curriculum/R/synthetic-{t}"] for t in TASKS]
@@ -262,15 +322,15 @@ def test_curriculum_ends_where_max_steps_ends_training(synthetic, curriculum):
     from accelerate.state import AcceleratorState
 
     from modeling_gve.training.config import parse_config
-    from modeling_gve.training.loop import Trainer, make_accelerator, open_mixture
     from modeling_gve.training.model import build_training_model, load_processor
+    from modeling_gve.training.trainer import Trainer, make_accelerator, open_mixture
 
     out = synthetic["root"] / f"max-steps-{curriculum}"
     config = parse_config(recipe_args(synthetic, out, "--curriculum", curriculum, "--num_train_epochs", "3",
                                       "--max_steps", "50"))  # fmt: skip
     try:
-        accelerator = make_accelerator(config)
-        tasks = open_mixture(config, accelerator)
+        accelerator = make_accelerator(config.training)
+        tasks = open_mixture(config.data, config.training.seed, accelerator)
         model, processor = build_training_model(config.model), load_processor(config.model)
         trainer = Trainer(config, accelerator, model, processor, tasks)
     finally:
@@ -285,20 +345,65 @@ def test_curriculum_ends_where_max_steps_ends_training(synthetic, curriculum):
         assert (schedule.probabilities(49) > 0).all()  # the top tier (TI2V) is reached
 
 
-def test_recipe_script_runs_the_library_train(monkeypatch, tmp_path):
-    """recipes/pyramid.py parses its config and hands it to `modeling_gve.training.loop.train`
-    (one implementation of the run, tested above), not a copy of its steps."""
+def test_recipe_script_reads_as_the_recipe(monkeypatch, tmp_path):
+    """recipes/pyramid.py parses its config (YAML + command line) and its ``main`` runs the steps
+    itself: accelerator, model and processor, the mixture's tasks, then `Trainer`."""
     import logging
     import runpy
 
-    from modeling_gve.training import loop
+    from modeling_gve.training import model, trainer
 
     calls = []
-    monkeypatch.setattr(loop, "train", lambda config: calls.append(config) or tmp_path / "out")
+
+    class FakeTrainer:
+        def __init__(self, config, accelerator, model, processor, tasks):
+            calls.append(("trainer", config.training.learning_rate, config.model.sampling["max_frames"], tasks))
+
+        def train(self):
+            calls.append(("train",))
+            return tmp_path / "out"
+
+    accelerator = type("Accelerator", (), {"is_main_process": True})()
+    monkeypatch.setattr(trainer, "make_accelerator", lambda args: calls.append(("accelerator",)) or accelerator)
+    monkeypatch.setattr(model, "build_training_model", lambda args: calls.append(("model",)) or "model")
+    monkeypatch.setattr(model, "load_processor", lambda args: calls.append(("processor",)) or "processor")
+    monkeypatch.setattr(trainer, "open_mixture", lambda data, seed, acc: calls.append(("data", seed)) or ["task"])
+    monkeypatch.setattr(trainer, "Trainer", FakeTrainer)
     monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: None)  # no handlers left on this process
     argv = ["pyramid.py", "--config", str(TINY_CPU), "--output_dir", str(tmp_path / "out"), "--learning_rate", "1e-4"]
     monkeypatch.setattr(sys, "argv", argv)
     runpy.run_path(str(RECIPE), run_name="__main__")
-    assert len(calls) == 1
-    assert calls[0].training.output_dir == str(tmp_path / "out") and calls[0].training.learning_rate == 1e-4
-    assert calls[0].model.sampling["max_frames"] == 2  # from the YAML
+    assert calls == [("accelerator",), ("model",), ("processor",), ("data", 42), ("trainer", 1e-4, 2, ["task"]),
+                     ("train",)]  # fmt: skip
+
+
+def test_push_to_hub_without_the_hub_fails_first_with_one_line(synthetic):
+    """``--push_to_hub`` with HF_HUB_OFFLINE set (the tests' setting) stops before any training, with
+    one line naming the fix (not an httpx traceback after the run)."""
+    out = synthetic["root"] / "push-offline"
+    with pytest.raises(SystemExit) as exit_:
+        run_main(recipe_args(synthetic, out, "--push_to_hub", "--hub_model_id", "me/tiny-gve"))
+    message = exit_.value.code
+    assert isinstance(message, str) and "\n" not in message  # what Python prints, alone, on exit
+    assert "HF_HUB_OFFLINE is set" in message and f"gve hub push-model {out} me/tiny-gve" in message
+    assert not out.exists()  # nothing was trained
+
+
+def test_publishing_errors_after_training_are_one_line(tmp_path, monkeypatch):
+    """A Hub that refuses the upload at the end: one line, saying where the trained checkpoint is."""
+    import runpy
+
+    from modeling_gve.hub import publish as hub_publish
+    from modeling_gve.training.config import TrainingArguments
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("cannot reach the Hugging Face Hub at https://huggingface.co (ConnectError)\nmore")
+
+    monkeypatch.setattr(hub_publish, "publish_model", refuse)
+    publish = runpy.run_path(str(RECIPE))["publish"]
+    args = TrainingArguments(output_dir=str(tmp_path), push_to_hub=True, hub_model_id="me/gve")
+    with pytest.raises(SystemExit) as exit_:
+        publish(args, tmp_path)
+    message = str(exit_.value.code)
+    assert "\n" not in message and "cannot reach the Hugging Face Hub" in message
+    assert f"gve hub push-model {tmp_path} me/gve" in message

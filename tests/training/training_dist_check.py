@@ -20,7 +20,7 @@ import torch  # noqa: E402
 sys.path.insert(0, os.path.dirname(__file__))
 from training_helpers import batch_of, step_comparison, trainable_grads, two_process_comparison  # noqa: E402
 
-from modeling_gve.training.loop import contrastive_backward, make_embed  # noqa: E402
+from modeling_gve.training.trainer import contrastive_backward, make_embed  # noqa: E402
 
 
 def main(checkpoint: str, media: str, out: str) -> None:

@@ -99,8 +99,8 @@ def two_process_comparison(checkpoint: str | Path, media: str | Path, timeout_s:
     from accelerate import Accelerator
     from accelerate.utils import InitProcessGroupKwargs
 
-    from modeling_gve.training.loop import make_embed
     from modeling_gve.training.loss import InfoNCELoss
+    from modeling_gve.training.trainer import make_embed
 
     handlers = [InitProcessGroupKwargs(timeout=timedelta(seconds=timeout_s))] if timeout_s else []
     acc = Accelerator(cpu=True, kwargs_handlers=handlers)
