@@ -55,6 +55,10 @@ def settings(captioned, out, url, **extra):
         "frames_per_video": 2,
         "clip_seconds": 1.0,
         "qc_workers": 2,
+        # every row of the five videos, no consistency cut: the defaults (the paper's proportions, a
+        # quantile threshold) are tested on their own (test_synthesis_tasks.py, test_synthesis_qc.py)
+        "task_proportions": {},
+        "consistency_quantile": None,
     } | extra
 
 
@@ -76,12 +80,14 @@ def test_end_to_end_dataset_loads_per_task(captioned, tmp_path):
         stats = run(SynthesisConfig.from_values(settings(captioned, out, server.url)))
     assert stats["quality"]["outcome"] == {"kept": 5, "static": 1, "unreadable": 1}
     assert stats["quality"]["rectification"]["dropped"] == {"pattern": 1}
-    assert {t: s["rows"] for t, s in stats["tasks"].items()} == {t: 5 for t in TASKS}
+    # one row per video and task; T2T also pairs two captions of each video's captioned frame
+    rows = {t: 10 if t == "T2T" else 5 for t in TASKS}
+    assert {t: s["rows"] for t, s in stats["tasks"].items()} == rows
 
     assert sorted(datasets.get_dataset_config_names(str(out))) == sorted(TASKS)
     for task in TASKS:
         ds = datasets.load_dataset(str(out), task, split="train", cache_dir=str(tmp_path / "hf"))
-        assert ds.column_names == COLUMNS and len(ds) == 5
+        assert ds.column_names == COLUMNS and len(ds) == rows[task]
         assert ds.features["negatives"].feature["video"].dtype == "string"
         direction = parse(task)
         expected = {f"query_{m}" for m in direction.query} | {f"pos_{m}" for m in direction.candidate}

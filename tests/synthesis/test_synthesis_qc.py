@@ -234,6 +234,7 @@ def test_stage1_threshold_drops_low_pairs_and_reruns_embed_nothing(tiny_ckpt, vi
         "clips_per_video": 1,
         "clip_seconds": 0.5,
         "qc_report_only": True,
+        "consistency_quantile": None,  # no threshold: scores reported, nothing dropped
     }
     qc = QualityControl(SynthesisConfig.from_values(values))
     loads = []
@@ -282,3 +283,42 @@ def test_load_sources_layouts(tmp_path, monkeypatch):
     assert hub == sources and calls == [("my-org/captioned-videos", {"repo_type": "dataset", "revision": "v1"})]
     with pytest.raises(FileNotFoundError, match="not a Hub dataset repo id"):
         load_sources(DataArguments(input=str(tmp_path / "missing")))
+
+
+def test_default_consistency_threshold_is_a_quantile_of_the_scores(tiny_ckpt, videos, tmp_path):
+    """The paper gives no threshold: without one, the pairs under the ``consistency_quantile`` of the
+    scores of the videos that pass the motion filter are dropped (0.1 by default)."""
+    from modeling_gve.synthesis.config import DEFAULT_CONSISTENCY_QUANTILE
+
+    folder = videos["root"]
+    rows = [
+        {"file_name": "moving.mp4", "caption": "a colourful test pattern with a clock"},
+        {"file_name": "moving2.mp4", "caption": "an old test card with moving stripes"},
+        {"file_name": "red.mp4", "caption": "a plain red screen for testing"},
+    ]
+    (folder / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    values = {"input": str(folder), "output_dir": str(tmp_path / "out"), "num_shards": 2, "stages": ["qc"],
+              "embedder": str(tiny_ckpt), "frames_per_video": 1, "clip_seconds": 0.5}  # fmt: skip
+    assert SynthesisConfig.from_values(values).quality.consistency_quantile == DEFAULT_CONSISTENCY_QUANTILE == 0.1
+
+    def embedder():
+        from modeling_gve.encoders import CachedEncoder, load_encoder
+
+        return CachedEncoder(load_encoder(str(tiny_ckpt), kind="gve", device="cpu"), tmp_path / "embeddings")
+
+    qc = QualityControl(SynthesisConfig.from_values(values | {"consistency_quantile": 0.5}))
+    qc.score(range(2), embedder, show_progress=False)
+    qc.extract(range(2), show_progress=False)
+    stats = qc.stats()["consistency"]
+    low, high = stats["distribution"]["min"], stats["distribution"]["max"]
+    assert stats["threshold"] == pytest.approx((low + high) / 2)  # the median of the two moving videos
+    assert stats["threshold_from"] == "quantile 0.5 of the scores"
+    assert qc.stats()["outcome"] == {"inconsistent": 1, "kept": 1, "static": 1}
+    assert [v.consistency for v in qc.pool()] == [pytest.approx(high)]
+    given = QualityControl(SynthesisConfig.from_values(values | {"consistency_threshold": low - 1}))
+    assert given.consistency_threshold() == low - 1 and given.stats()["consistency"]["threshold_from"] == (
+        "consistency_threshold"
+    )
+    off = QualityControl(SynthesisConfig.from_values(values | {"consistency_quantile": None}))
+    assert off.consistency_threshold() is None  # nothing dropped: the low pair just awaits extraction
+    assert off.stats()["outcome"] == {"kept": 1, "not_extracted": 1, "static": 1}
