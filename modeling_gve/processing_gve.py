@@ -56,7 +56,9 @@ ITEM_KEYS = ("text", "image", "video")
 def format_prompt(instruction: str, text: str | None, num_images: int = 0, num_videos: int = 0) -> str:
     """The GVE prompt for one item, without the appended embedding token.
 
-    User content order is video(s), image(s), then text, as GVE was trained. This equals
+    User content order is video(s), image(s), then text, and the instruction is the system turn: what
+    the released checkpoints are known to use (the paper does not say; its Figure 4 draws prompt, text,
+    image, video). This equals
     Qwen2.5-VL's chat template with ``add_generation_prompt=True`` for the messages
     ``[{"role": "system", "content": instruction}, {"role": "user", "content": [...]}]``.
     """
@@ -306,8 +308,8 @@ def read_item(item: Any, sampling: SamplingConfig) -> LoadedItem:
 
 class GVEProcessor(Qwen2_5_VLProcessor):
     r"""
-    Turns GVE inputs (text, images, videos and their combinations) into [`GVEModel`] inputs,
-    exactly as GVE was trained: reference frame sampling and resizing (see `video.py`), the
+    Turns GVE inputs (text, images, videos and their combinations) into [`GVEModel`] inputs, as
+    the released checkpoints are known to be used: reference frame sampling and resizing (see `video.py`), the
     GVE prompt (`format_prompt`), the appended ``<|endoftext|>``, and ``mm_token_type_ids`` /
     ``second_per_grid_ts`` for Qwen2.5-VL's 3-D rotary positions.
 

@@ -327,6 +327,23 @@ def check_script(script: str, args: list[str], where: str, gve_parser, capsys) -
             pytest.fail(f"{where}: {shlex.join(args)} does not parse:\n{capsys.readouterr().err}")
     elif script == "recipes/synthesize.py":  # the same settings as `gve synthesize`
         parse_or_fail(gve_parser, ["synthesize", *args], where, capsys)
+    elif script.startswith("recipes/prepare/"):  # a converter: its own argument dataclass
+        import dataclasses
+        import runpy
+        import sys
+
+        from transformers import HfArgumentParser
+
+        sys.path.insert(0, str(ROOT / "recipes" / "prepare"))
+        try:
+            namespace = runpy.run_path(str(ROOT / script))
+        finally:
+            sys.path.remove(str(ROOT / "recipes" / "prepare"))
+        (arguments,) = [v for k, v in namespace.items() if k.endswith("Arguments") and dataclasses.is_dataclass(v)]
+        try:
+            HfArgumentParser(arguments).parse_args_into_dataclasses(args)
+        except SystemExit:
+            pytest.fail(f"{where}: {shlex.join(args)} does not parse:\n{capsys.readouterr().err}")
 
 
 @pytest.mark.parametrize("page, line, block", blocks_of("bash"))

@@ -95,8 +95,10 @@ class QualityArguments(RecipeArguments):
         default=None, metadata={"help": "regexes that mark a caption non-descriptive (null: the built-in list)"}
     )
     max_videos_per_caption: int | None = field(
-        default=1, metadata={"help": "drop captions shared by more videos than this (WebVid rule); null: keep"}
-    )
+        default=1,
+        metadata={"help": "drop captions shared by more videos than this (ours; §A.4 applies it to WebVid); "
+                  "null: keep"},
+    )  # fmt: skip
     motion_threshold: float | None = field(
         default=0.005, metadata={"help": "drop videos whose mean frame difference (0-1) is lower; null: report only"}
     )

@@ -7,7 +7,8 @@ tags...), then dropped by the first rule it fails, in this order: ``empty``, ``p
 (``drop_patterns``: file names, "untitled", "no caption"...), ``too_short`` / ``too_long``
 (words), ``non_alpha`` (share of letters), ``repetitive`` (one word dominates), and, over the
 whole input, ``shared_caption`` (the same caption on more than ``max_videos_per_caption``
-videos says nothing specific about any of them: the paper's WebVid rule, §A.4).
+videos says nothing specific about any of them). The rules are ours: the paper names the step
+without rules. The last one borrows the rule §A.4 applies when preparing the public WebVid data.
 """
 
 from __future__ import annotations

@@ -83,9 +83,8 @@ def rows_for_video(video: PoolVideo, enrichment: dict[str, dict], config: Synthe
             names = sorted(frame_captions)
             chosen = rng.choice(names) if "T2I" in rows else None
             if chosen is not None:
-                rows["T2I"].append(
-                    _row("T2I", f"{video.id}-{k}", video.id, query_text=frame_captions[chosen], pos_image=video.frames[k])
-                )
+                text, frame = frame_captions[chosen], video.frames[k]
+                rows["T2I"].append(_row("T2I", f"{video.id}-{k}", video.id, query_text=text, pos_image=frame))
             if "T2T" in rows:  # A.6: T2T also matches captions of a frame; those T2I did not use
                 unused = [n for n in names if n != chosen]
                 random.Random(f"{seed}:t2t-frames:{video.id}:{k}").shuffle(unused)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from ..args import RecipeArguments, RecipeConfig
@@ -101,6 +102,10 @@ class DataArguments(RecipeArguments):
     prefetch_batches: int = field(default=2, metadata={"help": "Batches prepared ahead of the model."})
     shuffle_buffer_size: int = field(default=10_000, metadata={"help": "Shuffle buffer of streamed tasks."})
     cache_dir: str | None = field(default=None, metadata={"help": "datasets cache folder (default: HF_DATASETS_CACHE)."})
+
+    def root(self) -> Path:
+        """The folder relative task paths are resolved against."""
+        return Path(self.data_root) if self.data_root else Path(self.mixture).resolve().parent
 
 
 @dataclass

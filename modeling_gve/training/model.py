@@ -1,6 +1,6 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""The model being trained: GVE with LoRA on the language model (paper §A.8, Table 9), and the
-final merge into a self-contained GVE checkpoint.
+"""The model being trained: GVE with LoRA on the language model (paper §A.8, Table 9), how batches
+are embedded through it (`make_embed`), and the final merge into a self-contained GVE checkpoint.
 
 Only the language model's projections get LoRA adapters; the vision tower, the merger
 (projector) and the token embeddings stay frozen, as in the paper. The adapters are
@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import torch
+from accelerate.utils import DistributedType
 
 from ..checkpoint import save_gve_checkpoint
-from ..modeling_gve import GVEModel
+from ..modeling_gve import GVEModel, to_model_inputs
 from ..processing_gve import GVEProcessor
 from .config import ModelArguments
 
 if TYPE_CHECKING:  # peft is imported where it is used: importing the config does not need it
+    from accelerate import Accelerator
     from peft import LoraConfig, PeftModel
 
 logger = logging.getLogger(__name__)
@@ -96,6 +98,26 @@ def build_training_model(args: ModelArguments) -> PeftModel:
     return model
 
 
+def make_embed(
+    model: torch.nn.Module, processor: GVEProcessor, device: torch.device, dtype: torch.dtype
+) -> Callable[[list[dict]], torch.Tensor]:
+    """Tokenized items -> ``(n, D)`` embeddings through ``model`` (the one GVE protocol:
+    `GVEProcessor.collate`, then `GVEModel.forward`)."""
+
+    def embed(features: list[dict]) -> torch.Tensor:
+        return model(**to_model_inputs(processor.collate(features), device, dtype)).embeddings
+
+    return embed
+
+
+def is_sharded(accelerator: Accelerator) -> bool:
+    """Whether every forward pass of the prepared model is a collective (FSDP, DeepSpeed ZeRO-3)."""
+    if accelerator.distributed_type == DistributedType.FSDP:
+        return True
+    plugin = accelerator.state.deepspeed_plugin if accelerator.distributed_type == DistributedType.DEEPSPEED else None
+    return plugin is not None and plugin.zero_stage == 3
+
+
 def adapter_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The trainable (LoRA) parameters of an unwrapped peft model, by name, on CPU."""
     return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
@@ -133,10 +155,12 @@ def merge_and_save(
 __all__ = [
     "adapter_state_dict",
     "build_training_model",
+    "is_sharded",
     "load_base_model",
     "load_processor",
     "lora_config",
     "lora_target_regex",
+    "make_embed",
     "merge_and_save",
     "merged_model",
     "resolve_attn_implementation",

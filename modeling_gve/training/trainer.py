@@ -19,11 +19,9 @@ has none (`gradcache_step`, `prober.ModelPairScorer`).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import os
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -39,44 +37,20 @@ from accelerate.utils import DistributedType, ProjectConfiguration
 from tqdm.auto import tqdm
 
 from ..directions import tier
-from ..encoders import CachedEncoder, Encoder
-from ..modeling_gve import prefetch, to_model_inputs
+from ..modeling_gve import prefetch
 from ..processing_gve import GVEProcessor
-from .checkpoints import (
-    complete_checkpoints,
-    find_checkpoint,
-    load_checkpoint,
-    register_adapter_hooks,
-    save_checkpoint,
-    save_merged_model,
-)
+from .checkpoints import find_checkpoint, load_checkpoint, register_adapter_hooks, save_checkpoint, save_merged_model
 from .config import CurriculumArguments, DataArguments, PyramidConfig, TrainingArguments
-from .curriculum import CurriculumScheduler, entropy
+from .curriculum import CurriculumScheduler
 from .data import BadDataError, BadRow, BatchLoader, BatchPlanner, TaskData, TrainBatch, load_mixture, open_tasks
-from .data.task_data import open_dataset
 from .gradcache import gradcache_step
 from .loss import ContrastiveOutput, InfoNCELoss, loss_inputs
-from .negatives import ProberMiner, mine_period
-from .prober import EncoderPairScorer, ModelPairScorer, load_prober, probe_alignment, self_encoder
+from .model import is_sharded, make_embed
+from .probing import CurriculumProbe
 
 logger = get_logger(__name__)
 
-MINING_CHUNK_SIZE = 1024  # queries scored against a candidate pool at a time
-
-
 # --------------------------------------------------------------------------- building blocks
-
-
-def make_embed(
-    model: torch.nn.Module, processor: GVEProcessor, device: torch.device, dtype: torch.dtype
-) -> Callable[[list[dict]], torch.Tensor]:
-    """Tokenized items -> ``(n, D)`` embeddings through ``model`` (the one GVE protocol:
-    `GVEProcessor.collate`, then `GVEModel.forward`)."""
-
-    def embed(features: list[dict]) -> torch.Tensor:
-        return model(**to_model_inputs(processor.collate(features), device, dtype)).embeddings
-
-    return embed
 
 
 def max_over_processes(accelerator: Accelerator, values: torch.Tensor) -> torch.Tensor:
@@ -156,20 +130,7 @@ def open_mixture(
         data_args, seed, accelerator = data_args.data, data_args.training.seed, seed
     specs = load_mixture(data_args.mixture)
     with accelerator.main_process_first():
-        return open_tasks(specs, data_root(data_args), seed, data_args.shuffle_buffer_size, data_args.cache_dir)
-
-
-def data_root(data_args: DataArguments) -> Path:
-    """The folder relative task paths are resolved against."""
-    return Path(data_args.data_root) if data_args.data_root else Path(data_args.mixture).resolve().parent
-
-
-def is_sharded(accelerator: Accelerator) -> bool:
-    """Whether every forward pass of the prepared model is a collective (FSDP, DeepSpeed ZeRO-3)."""
-    if accelerator.distributed_type == DistributedType.FSDP:
-        return True
-    plugin = accelerator.state.deepspeed_plugin if accelerator.distributed_type == DistributedType.DEEPSPEED else None
-    return plugin is not None and plugin.zero_stage == 3
+        return open_tasks(specs, data_args.root(), seed, data_args.shuffle_buffer_size, data_args.cache_dir)
 
 
 def build_curriculum(
@@ -288,8 +249,7 @@ class Trainer:
         self.embed = make_embed(self.model, processor, accelerator.device, self.param_dtype)
         self.state = TrainerState()
         self._reported: set[tuple[str, str, str]] = set()
-        self._mined_period: int | None = None
-        self._corpora: dict[str, TaskData] | None = None
+        self.probing = CurriculumProbe(self)
 
     # the counters as attributes, as before `TrainerState`
     global_step = property(lambda self: self.state.global_step)
@@ -325,111 +285,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ probes
 
-    def _first_prober(self, step: int) -> Encoder | None:
-        """The configured prober Ψ1 for probes in the first epoch; ``None`` for the model being trained."""
-        args = self.config.curriculum
-        if not args.prober_model_name_or_path or step >= self.steps_per_epoch:
-            return None
-        dtype = str(self.param_dtype).removeprefix("torch.")
-        return load_prober(
-            args.prober_model_name_or_path, args.prober_encoder, sampling=self.config.model.sampling_overrides(),
-            device=str(self.accelerator.device), dtype=dtype, revision=args.prober_revision,
-            trust_remote_code=args.prober_trust_remote_code,
-        )  # fmt: skip
-
-    def probe_folder(self, step: int) -> Path:
-        """The embedding cache of the probe made at ``step`` (prober embeddings are cached per probe)."""
-        return self.output_dir / "probes" / f"step-{step}"
-
     def probe(self, step: int, *, score: bool = True, mine: bool | None = None) -> None:
-        """The probe of the period starting at ``step``: alignment scores R_k (``score``, pyramid
-        curriculum), logged with σ and P(k); with ``hard_negatives: prober``, the period's hard
-        negatives re-mined (``mine``)."""
-        mine = self.config.curriculum.hard_negatives == "prober" if mine is None else mine
-        external = self._first_prober(step)
-        prober_name = self.config.curriculum.prober_model_name_or_path if external is not None else "self"
-        cached = None
-        if external is not None or mine:
-            own = external if external is not None else self_encoder(self.accelerator.unwrap_model(self.model),
-                                                                     self.processor)  # fmt: skip
-            cached = CachedEncoder(own, self.probe_folder(step))
-        self.model.eval()
-        try:
-            if score:
-                self._score(step, cached if external is not None else None, prober_name)
-            if mine:
-                self._mine(step, cached)
-        finally:
-            self.model.train()
-            del external, cached
-
-    def _score(self, step: int, encoder: Encoder | None, prober_name: str) -> None:
-        args, accelerator = self.config.curriculum, self.accelerator
-        probe_bad: list[BadRow] = []
-
-        def on_bad_row(bad: BadRow) -> None:
-            probe_bad.append(bad)
-            self.report_bad_row(bad)
-
-        share = dict(process_index=accelerator.process_index, num_processes=accelerator.num_processes)
-        reduce_sum = partial(_reduce_sum, accelerator)
-        if encoder is not None:
-            scorer = EncoderPairScorer(encoder, batch_size=args.probe_batch_size, on_bad_row=on_bad_row, **share)
-        else:
-            prober = self.model if is_sharded(accelerator) else accelerator.unwrap_model(self.model)
-            embed = make_embed(prober, self.processor, accelerator.device, self.param_dtype)
-            scorer = ModelPairScorer(embed, self.loader, batch_size=args.probe_batch_size, reduce_sum=reduce_sum,
-                                     on_bad_row=on_bad_row, **share)  # fmt: skip
-        scores = probe_alignment(scorer, self.tasks, num_pairs=args.num_probe_pairs, seed=self.config.training.seed,
-                                 probe_step=step, reduce_sum=reduce_sum)  # fmt: skip
-        num_bad = int(reduce_sum(torch.tensor(len(probe_bad))))
-        self.apply_bad_row_policy(probe_bad, num_bad, f"met while probing at step {step}")
-        self.curriculum.set_scores(step, scores)
-        kind = encoder.describe()["encoder"] if encoder is not None else "gve"
-        self._log_probe(step, scores, prober_name, kind)
-
-    def _log_probe(self, step: int, scores: list[float], prober_name: str, prober_encoder: str) -> None:
-        probs = self.curriculum.probabilities(step)
-        lines = [f"  {t.spec.task:<24} R={r:+.4f}  P={float(p):.4f}" for t, r, p in zip(self.tasks, scores, probs)]
-        logger.info(
-            "Step %d alignment scores (prober: %s), sigma=%.3f:\n%s",
-            step, prober_name if prober_name != "self" else "the model being trained", self.curriculum.sigma(step),
-            "\n".join(lines),
-        )  # fmt: skip
-        record = {"event": "curriculum", "step": step, "epoch": step // self.steps_per_epoch + 1, "prober": prober_name,
-                  "prober_encoder": prober_encoder, "entropy": entropy(probs)}  # fmt: skip
-        self.log({**record, **self.curriculum.report(step)})
-
-    def _mine(self, step: int, encoder: CachedEncoder) -> None:
-        """Re-mine the hard negatives of this process's rows from ``global_step`` to the period's end."""
-        args, accelerator = self.config.curriculum, self.accelerator
-        start, end = self.curriculum.period(step)
-        draws = Counter(self.curriculum.sample_task(s, self.config.training.seed)
-                        for s in range(self.state.global_step, end))  # fmt: skip
-        miner = ProberMiner(
-            encoder, barrier=accelerator.wait_for_everyone, margin=args.hard_negative_margin,
-            pool_size=args.hard_negative_pool_size, chunk_size=MINING_CHUNK_SIZE, batch_size=args.probe_batch_size,
-            seed=self.config.training.seed, process_index=accelerator.process_index,
-            num_processes=accelerator.num_processes,
-        )  # fmt: skip
-        draws_per_task = [draws[k] for k in range(len(self.tasks))]
-        self.planner.negatives = mine_period(miner, self.tasks, self.corpora(), dict(self.planner.positions),
-                                             draws_per_task, accelerator.num_processes, probe_step=start)  # fmt: skip
-        self._mined_period = start
-        counts = {task: len(rows) for task, rows in self.planner.negatives.items()}
-        logger.info("Step %d: hard negatives re-mined by the prober for %s rows", start, counts)
-
-    def corpora(self) -> dict[str, TaskData]:
-        """The ``negatives_corpus`` datasets of the mixture's tasks, opened once."""
-        if self._corpora is None:
-            data_args, self._corpora = self.config.data, {}
-            for task in (t for t in self.tasks if t.spec.negatives_corpus):
-                spec = dataclasses.replace(task.spec, task=f"{task.spec.task}/corpus", path=task.spec.negatives_corpus,
-                                           streaming=False, instruction=task.instruction, direction=None)  # fmt: skip
-                dataset, resolver = open_dataset(spec.path, spec, data_root(data_args), data_args.cache_dir)
-                self._corpora[task.spec.task] = TaskData(spec, dataset, resolver, self.config.training.seed,
-                                                         data_args.shuffle_buffer_size)  # fmt: skip
-        return self._corpora
+        """The probe of the period starting at ``step`` (`probing.CurriculumProbe`)."""
+        self.probing.run(step, score=score, mine=mine)
 
     # ------------------------------------------------------------------ steps
 
@@ -500,7 +358,7 @@ class Trainer:
         """Probe (or, after a resume inside a period, re-mine) what the current period needs; its end."""
         start, end = self.curriculum.period(self.state.global_step)
         needs_scores = self.curriculum.needs_probe(start)
-        needs_negatives = self.config.curriculum.hard_negatives == "prober" and self._mined_period != start
+        needs_negatives = self.config.curriculum.hard_negatives == "prober" and self.probing.mined_period != start
         if needs_scores or needs_negatives:
             self.probe(start, score=needs_scores, mine=needs_negatives)
         return end
@@ -552,17 +410,8 @@ class Trainer:
         path = save_checkpoint(self.accelerator, self.output_dir, self.state.global_step, state,
                                self.config.training.save_total_limit)  # fmt: skip
         if self.accelerator.is_main_process:
-            self._prune_probe_caches()
+            self.probing.prune_caches()
         return path
-
-    def _prune_probe_caches(self) -> None:
-        kept = complete_checkpoints(self.output_dir / "checkpoints")
-        if not kept:
-            return
-        needed = self.curriculum.period(min(kept)[0])[0]  # the oldest checkpoint's probe
-        for folder in (self.output_dir / "probes").glob("step-*"):
-            if folder.name.removeprefix("step-").isdigit() and int(folder.name.removeprefix("step-")) < needed:
-                shutil.rmtree(folder, ignore_errors=True)
 
     def resume(self) -> None:
         checkpoint = find_checkpoint(self.output_dir, self.config.training.resume_from_checkpoint)
@@ -624,17 +473,12 @@ class Trainer:
         return record
 
 
-def _reduce_sum(accelerator: Accelerator, tensor: torch.Tensor) -> torch.Tensor:
-    return accelerator.reduce(tensor.to(accelerator.device), "sum").cpu()
-
-
 __all__ = [
     "Trainer",
     "TrainerState",
     "build_curriculum",
     "build_optimizer",
     "contrastive_backward",
-    "data_root",
     "is_sharded",
     "make_accelerator",
     "make_embed",

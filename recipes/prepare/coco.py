@@ -11,8 +11,6 @@ as ``<filepath>/<filename>`` (e.g. ``train2014/COCO_train2014_....jpg``); the im
 come from cocodataset.org into ``<root>``. The paper's mixture trains MSCOCO as I2T (Table 6).
 """
 
-from __future__ import annotations
-
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path

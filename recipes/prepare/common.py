@@ -10,7 +10,6 @@ inside the root (`modeling_gve.paths.resolve_inside`), leaves its rows out; the 
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 from collections.abc import Iterable
@@ -18,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from modeling_gve.pairs import write_task
-from modeling_gve.paths import MediaPathError, read_jsonl, resolve_inside
+from modeling_gve.paths import MediaPathError, resolve_inside
+from modeling_gve.synthesis.sources import read_rows
 
 logger = logging.getLogger("prepare")
 
@@ -36,20 +36,10 @@ def read_annotations(source: str, config: str | None = None, split: str = "train
         import datasets
 
         return datasets.load_dataset(source, config, split=split).to_list()
-    suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        return [record for _, record in read_jsonl(path)]
-    if suffix == ".json":
+    if path.suffix.lower() == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         return data if isinstance(data, list) else [data]
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-    if suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        return pq.read_table(path).to_pylist()
-    raise ValueError(f"annotations {source!r}: expected .json, .jsonl, .csv or .parquet")
+    return read_rows(path)  # .jsonl, .csv, .parquet: V-SynFlow's reader of caption files
 
 
 def media_path(root: Path, name: str) -> str | None:

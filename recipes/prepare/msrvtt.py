@@ -12,8 +12,6 @@ config, `modeling_gve.pairs`); a mixture names it ``{path: msrvtt, name: T2V}``.
 videos are UVRB's MSRVTT task: train on the training split only.
 """
 
-from __future__ import annotations
-
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field

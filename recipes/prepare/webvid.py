@@ -10,8 +10,6 @@ caption CSVs (InternVid-FLT clips, say) fit through ``--video_template``, ``--ca
 ``max_videos_per_caption`` videos (stock-footage boilerplate) is dropped.
 """
 
-from __future__ import annotations
-
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path

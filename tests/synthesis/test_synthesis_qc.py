@@ -216,7 +216,8 @@ def test_score_distribution():
     assert dist["below_threshold"] == 2 and dist["quantiles"]["0.5"] == pytest.approx(0.25)
 
 
-def test_stage1_threshold_drops_low_pairs_and_reruns_embed_nothing(tiny_ckpt, videos, tmp_path, monkeypatch):
+def two_moving_one_static(videos):
+    """The videos folder with captions for its two moving videos and its static one."""
     folder = videos["root"]
     rows = [
         {"file_name": "moving.mp4", "caption": "a colourful test pattern with a clock"},
@@ -224,6 +225,11 @@ def test_stage1_threshold_drops_low_pairs_and_reruns_embed_nothing(tiny_ckpt, vi
         {"file_name": "red.mp4", "caption": "a plain red screen for testing"},
     ]
     (folder / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return folder
+
+
+def test_stage1_threshold_drops_low_pairs_and_reruns_embed_nothing(tiny_ckpt, videos, tmp_path, monkeypatch):
+    folder = two_moving_one_static(videos)
     values = {
         "input": str(folder),
         "output_dir": str(tmp_path / "out"),
@@ -290,13 +296,7 @@ def test_default_consistency_threshold_is_a_quantile_of_the_scores(tiny_ckpt, vi
     scores of the videos that pass the motion filter are dropped (0.1 by default)."""
     from modeling_gve.synthesis.config import DEFAULT_CONSISTENCY_QUANTILE
 
-    folder = videos["root"]
-    rows = [
-        {"file_name": "moving.mp4", "caption": "a colourful test pattern with a clock"},
-        {"file_name": "moving2.mp4", "caption": "an old test card with moving stripes"},
-        {"file_name": "red.mp4", "caption": "a plain red screen for testing"},
-    ]
-    (folder / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    folder = two_moving_one_static(videos)
     values = {"input": str(folder), "output_dir": str(tmp_path / "out"), "num_shards": 2, "stages": ["qc"],
               "embedder": str(tiny_ckpt), "frames_per_video": 1, "clip_seconds": 0.5}  # fmt: skip
     assert SynthesisConfig.from_values(values).quality.consistency_quantile == DEFAULT_CONSISTENCY_QUANTILE == 0.1

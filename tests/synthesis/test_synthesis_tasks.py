@@ -27,11 +27,13 @@ def test_proportions_scale_to_the_scarcest_task():
 def _pool_and_enrichment(num_videos: int):
     pool, enrichment = [], {}
     for i in range(num_videos):
+        frames, clips = [f"media/frames/v{i}/{k}.jpg" for k in range(3)], [f"media/clips/v{i}/0.mp4"]
         video = PoolVideo(id=f"v{i}", source=f"/in/v{i}.mp4", video=f"media/videos/v{i}.mp4", caption="a clip",
-                          frames=[f"media/frames/v{i}/{k}.jpg" for k in range(3)], clips=[f"media/clips/v{i}/0.mp4"])  # fmt: skip
+                          frames=frames, clips=clips)  # fmt: skip
         pool.append(video)
         ok = {"status": "ok"}
-        enrichment[request_key("video_captions", video.id)] = ok | {"output": {str(c): f"v{i} caption {c}" for c in range(1, 6)}}
+        captions = {str(c): f"v{i} caption {c}" for c in range(1, 6)}
+        enrichment[request_key("video_captions", video.id)] = ok | {"output": captions}
         for k in range(3):
             frame = {str(c): f"v{i} frame {k} caption {c}" for c in range(1, 6)}
             enrichment[request_key("frame_captions", video.id, k)] = ok | {"output": frame}

@@ -81,7 +81,8 @@ def test_webvid_csv_applies_the_shared_caption_rule(tmp_path):
         writer.writerows({**r, "contentUrl": "https://example.invalid", "duration": "PT00H00M10S"} for r in rows)
     webvid.convert(webvid.WebVidArguments(root=str(root), csv=[str(tmp_path / "results_2M_train.csv")]))
     _, written = read_task(root, "T2V")
-    assert [(r["id"], r["pos_video"]) for r in written] == [("1", "000001_000050/1.mp4"), ("4", "000051_000100/4.mp4")]
+    kept = [("1", "000001_000050/1.mp4"), ("4", "000051_000100/4.mp4")]  # 2, 3: shared caption; 5: missing; 6: outside
+    assert [(r["id"], r["pos_video"]) for r in written] == kept
     assert webvid.HUB_ANNOTATIONS == "TempoFunk/webvid-10M"
 
 
@@ -94,7 +95,8 @@ def test_coco_captions_give_image_text_pairs(tmp_path, layout):
     if layout == "karpathy":
         records = [{"filepath": "train2014", "filename": "COCO_train2014_000000000009.jpg",
                     "sentences": ["a plate of food", "a meal on a table"], "split": "train"},
-                   {"filepath": "val2014", "filename": "COCO_val2014_000000000042.jpg", "sentences": ["gone"]}]  # fmt: skip
+                   {"filepath": "val2014", "filename": "COCO_val2014_000000000042.jpg",
+                    "sentences": ["its image is missing"]}]  # fmt: skip
         (tmp_path / "karpathy.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
         args = coco.COCOArguments(root=str(root), annotations=str(tmp_path / "karpathy.jsonl"))
     else:

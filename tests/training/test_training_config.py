@@ -42,6 +42,21 @@ def test_paper_configs_hold_the_paper_hyperparameters(size):
     assert config["mixture"].endswith(f"mixtures/gve-{size}.yaml")
 
 
+@pytest.mark.parametrize("size", ["3b", "7b"])
+def test_paper_configs_probe_epoch_one_with_an_independent_embedder(size):
+    """§3.3's Ψ1 is an off-the-shelf embedder (GME-7B, whose remote code no longer loads): the configs name
+    one that embeds video and loads through sentence-transformers without remote code, never GVE itself
+    (the paper's output); the sampling law is the paper's; the negatives are the datasets' own (§A.4)."""
+    path = RECIPES / "configs" / f"gve-{size}.yaml"
+    curriculum = parse_config(["--config", str(path)]).curriculum
+    assert (curriculum.prober_model_name_or_path, curriculum.prober_encoder) == (
+        "Qwen/Qwen3-VL-Embedding-2B", "sentence-transformers"
+    )  # fmt: skip
+    assert not curriculum.prober_trust_remote_code
+    assert "Alibaba-NLP/GVE" not in path.read_text()
+    assert (curriculum.task_prior, curriculum.hard_negatives, curriculum.probe_every_steps) == ("uniform", "static", None)
+
+
 @pytest.mark.parametrize(
     "size,total,text,video,uvrd", [("3b", 12_643_000, 380_000, 8_804_000, 1_549_000),
                                    ("7b", 13_903_000, 580_000, 8_804_000, 1_549_000)]

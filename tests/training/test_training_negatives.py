@@ -135,7 +135,8 @@ def test_a_negatives_corpus_is_the_pool_with_its_own_root(tmp_path):
     corpus = tmp_path / "corpus"
     for i in range(3):
         make_image(corpus / "media" / f"c{i}.png", size=(56, 56), seed=i)
-    write_task(corpus, "T2I", [{"id": f"c{i}", "query_text": f"t{i}", "pos_image": f"media/c{i}.png"} for i in range(3)])
+    write_task(corpus, "T2I", [{"id": f"c{i}", "query_text": f"t{i}", "pos_image": f"media/c{i}.png"}
+                               for i in range(3)])  # fmt: skip
     source = TaskData.open(TaskSpec(task="corpus", path="corpus", name="T2I"), tmp_path, seed=0,
                            cache_dir=str(tmp_path / "cache"))  # fmt: skip
     pool = candidate_pool(source, "I", size=10, seed=0)

@@ -44,6 +44,17 @@ def read_log(output_dir):
     return [json.loads(line) for line in (output_dir / "train_log.jsonl").read_text().splitlines()]
 
 
+def run_without_this_checkout(script, cwd):
+    """The last line of ``python -c script``'s output, as JSON, with nothing of this checkout on the
+    path (the checkpoint's remote code only)."""
+    env = subprocess_env(cwd)
+    env["PYTHONPATH"] = ""
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=str(cwd))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def run_main(argv):
     """``recipes/pyramid.py``'s ``main`` in this process (one process, no launcher)."""
     import runpy
@@ -169,12 +180,7 @@ def test_one_epoch_run_with_a_sentence_transformers_prober(synthetic, sentence_t
         f"inputs = {inputs!r}\n"
         "print(json.dumps([model.encode(inputs).tolist(), st.encode_document(inputs).tolist()]))\n"
     )
-    env = subprocess_env(synthetic["root"])
-    env["PYTHONPATH"] = ""  # remote code only: nothing of this checkout on the path
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
-                          cwd=str(synthetic["root"]))  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    automodel, sentence_transformers = (torch.tensor(v) for v in json.loads(proc.stdout.strip().splitlines()[-1]))
+    automodel, sentence_transformers = (torch.tensor(v) for v in run_without_this_checkout(script, synthetic["root"]))
     assert automodel.shape == (3, 64)
     assert torch.allclose(automodel, sentence_transformers, atol=1e-5)
 
@@ -210,12 +216,7 @@ def test_merged_checkpoint_loads_with_gve_model_and_automodel_remote_code(traine
         f"e = m.encode({inputs!r})\n"
         "print(json.dumps({'module': type(m).__module__, 'embeddings': e.tolist()}))\n"
     )
-    env = subprocess_env(synthetic["root"])
-    env["PYTHONPATH"] = ""  # remote code only: nothing of this checkout on the path
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
-                          cwd=str(synthetic["root"]))  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_without_this_checkout(script, synthetic["root"])
     assert result["module"].startswith("transformers_modules")
     assert torch.allclose(torch.tensor(result["embeddings"]), expected, atol=1e-5)
 
