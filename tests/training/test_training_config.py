@@ -208,3 +208,20 @@ def test_flat_sampling_keys_still_work_for_one_release(tmp_path):
         config = parse_config(["--config", str(path), "--video_max_pixels", "3136"])
     assert config.model.sampling == {"max_frames": 8, "fps": 1.0, "video_max_pixels": 3136}
     assert "max_frames" not in config.to_dict()
+
+
+def test_moved_training_names_warn_and_work():
+    """The loop module split into trainer / checkpoints / probing; its names keep working for one
+    release with a FutureWarning naming the new home."""
+    import importlib
+
+    from modeling_gve.training import checkpoints, trainer
+
+    loop = importlib.import_module("modeling_gve.training.loop")
+    for name, new in (("Trainer", trainer.Trainer), ("make_embed", trainer.make_embed),
+                      ("find_checkpoint", checkpoints.find_checkpoint)):  # fmt: skip
+        with pytest.warns(FutureWarning, match=f"modeling_gve.training.loop.{name} is deprecated"):
+            assert getattr(loop, name) is new
+    with pytest.warns(FutureWarning, match="use recipes/pyramid.py"):
+        with pytest.raises(AttributeError):  # the warning comes first; a bare object is no config
+            loop.train(object())
