@@ -25,6 +25,7 @@ from transformers.feature_extraction_utils import BatchFeature
 from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
 
 from .video import (
+    DEFAULT_DECODE_DEVICE,
     DEFAULT_FPS,
     DEFAULT_IMAGE_MAX_PIXELS,
     DEFAULT_IMAGE_MIN_PIXELS,
@@ -43,6 +44,7 @@ from .video import (
     describe,
     read_image,
     read_video,
+    valid_decode_device,
 )
 
 DEFAULT_INSTRUCTION = "You are a helpful assistant."
@@ -103,6 +105,8 @@ class SamplingConfig:
             tokens and the embedding token appended (cutting into visual tokens is an error).
         seek_mode (`"exact"` or `"approximate"`): torchcodec seek mode.
         num_threads (`int`, defaults to 1): FFmpeg threads per video (0: FFmpeg decides).
+        decode_device (`str`, defaults to ``"cpu"``): ``"cuda"`` / ``"cuda:N"`` decodes videos on that GPU
+            (torchcodec NVDEC); frames then differ from CPU decoding by a few levels (``docs/gpu.md``).
 
     Raises:
         ValueError: on creation, for a value of the wrong type or out of range, naming the option.
@@ -121,6 +125,7 @@ class SamplingConfig:
     max_length: int = 8192
     seek_mode: Literal["exact", "approximate"] = DEFAULT_SEEK_MODE
     num_threads: int = DEFAULT_NUM_THREADS
+    decode_device: str = DEFAULT_DECODE_DEVICE
 
     # option -> (smallest allowed value, whether None is allowed); all are integers except fps.
     _LIMITS: ClassVar[dict[str, tuple[int, bool]]] = {
@@ -159,6 +164,8 @@ class SamplingConfig:
                 )
         if self.seek_mode not in ("exact", "approximate"):
             fail("seek_mode", "'exact' or 'approximate'")
+        if not valid_decode_device(self.decode_device):
+            fail("decode_device", "'cpu', 'cuda' or 'cuda:N'")
 
     def replace(self, **overrides: Any) -> "SamplingConfig":
         """A copy with ``overrides`` applied; unknown names fail with a suggestion (`TypeError`),
@@ -290,6 +297,7 @@ def read_item(item: Any, sampling: SamplingConfig) -> LoadedItem:
             max_source_pixels=sampling.max_source_pixels,
             seek_mode=sampling.seek_mode,
             num_threads=sampling.num_threads,
+            decode_device=sampling.decode_device,
         )
         for video in parsed.videos
     ]

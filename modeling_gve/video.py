@@ -47,6 +47,7 @@ DEFAULT_MAX_TOTAL_PIXELS = int(128000 * IMAGE_FACTOR * IMAGE_FACTOR * 0.9)  # th
 DEFAULT_MAX_SOURCE_PIXELS = 8192 * 8192
 DEFAULT_SEEK_MODE = "exact"
 DEFAULT_NUM_THREADS = 1
+DEFAULT_DECODE_DEVICE = "cpu"
 
 # Image files a folder of extracted frames may hold (`VideoFrames.from_folder`).
 FRAME_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
@@ -265,7 +266,27 @@ def _check_file(source: str | os.PathLike, name: str, directory_hint: str) -> Pa
     return path
 
 
-def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int):
+def valid_decode_device(device: Any) -> bool:
+    """``"cpu"``, ``"cuda"`` or ``"cuda:N"``: the values of the ``decode_device`` option."""
+    return isinstance(device, str) and (device in ("cpu", "cuda") or (device[:5] == "cuda:" and device[5:].isdigit()))
+
+
+def check_decode_device(device: str) -> None:
+    """Raise if frames cannot be decoded on ``device``: ``"cpu"``, or ``"cuda"`` / ``"cuda:N"`` (torchcodec's
+    NVDEC decoding) when a CUDA GPU is visible. A configuration error (`ValueError` for a malformed
+    value, `RuntimeError` for a missing GPU), never blamed on an input."""
+    if device == "cpu":
+        return
+    if not valid_decode_device(device):
+        raise ValueError(f"decode_device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if not torch.cuda.is_available():
+        raise RuntimeError(
+            f"decode_device={device!r} needs a CUDA GPU, and none is visible (torch.cuda.is_available() is "
+            "False); decode on the CPU with decode_device='cpu'"
+        )
+
+
+def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int, device: str = DEFAULT_DECODE_DEVICE):
     from torchcodec.decoders import VideoDecoder
 
     if isinstance(source, VideoDecoder):
@@ -283,9 +304,15 @@ def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int):
             "or VideoFrames(frames, fps)",
         )
     try:
-        return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads)
+        return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads, device=device)
     except (RuntimeError, ValueError) as err:
         message = str(err)
+        if device != "cpu" and ("CUDA" in message or "cuda" in message or "NVDEC" in message):
+            # the build or the driver cannot decode on the GPU: a setup problem, not a bad input
+            raise RuntimeError(
+                f"decode_device={device!r}: torchcodec could not create a CUDA decoder ({_first_line(err)}); "
+                "install a torchcodec build with CUDA support or use decode_device='cpu'"
+            ) from None
         if "video stream" in message or "best video stream" in message.lower():
             raise GVEInputError(name, "has no video stream (audio-only or not a video file)") from None
         raise GVEInputError(
@@ -355,6 +382,7 @@ def read_video(
     max_source_pixels: int | None = DEFAULT_MAX_SOURCE_PIXELS,
     seek_mode: str = DEFAULT_SEEK_MODE,
     num_threads: int = DEFAULT_NUM_THREADS,
+    decode_device: str = DEFAULT_DECODE_DEVICE,
     name: str | None = None,
 ) -> SampledVideo:
     """Sample and resize the frames GVE embeds for one video.
@@ -370,6 +398,10 @@ def read_video(
         seek_mode: torchcodec ``"exact"`` (scans the index, exact frame count, the reference)
             or ``"approximate"`` (trusts the header; faster on long files).
         num_threads: FFmpeg decoding threads per video.
+        decode_device: ``"cpu"`` (default) or ``"cuda"`` / ``"cuda:N"``: torchcodec's GPU (NVDEC) decoding;
+            frames are resized on that GPU and returned on the CPU. GPU colour conversion is not
+            bit-exact: frames differ from CPU decoding by a few levels (see ``docs/gpu.md``).
+            Ignored for already decoded frames (``VideoFrames``, a given ``VideoDecoder``).
         name: how to call this input in errors (defaults to `describe(source)`).
 
     Returns:
@@ -391,7 +423,8 @@ def read_video(
             raise GVEInputError(name, f"fps must be positive, got {source.fps}")
         get_frame = lambda i: _frame_to_chw(source.frames[i], name)  # noqa: E731
     else:
-        decoder = _open_decoder(source, name, seek_mode, num_threads)
+        check_decode_device(decode_device)
+        decoder = _open_decoder(source, name, seek_mode, num_threads, decode_device)
         meta = decoder.metadata
         total = len(decoder)
         native_fps = float(meta.average_fps or 0.0)
@@ -437,7 +470,7 @@ def read_video(
                 raise GVEInputError(name, str(err)) from None
         elif tuple(frame.shape[-2:]) != source_shape:
             raise GVEInputError(name, f"frame {i} is {tuple(frame.shape[-2:])}, unlike the first frame {source_shape}")
-        frames.append(_resize(frame, size))
+        frames.append(_resize(frame, size).cpu())  # a no-op for CPU frames; GPU frames come back resized
     return SampledVideo(
         frames=torch.stack(frames), fps=native_fps, frames_indices=indices, total_num_frames=total, source=name
     )
@@ -512,9 +545,11 @@ __all__ = [
     "GVEInputError",
     "SampledVideo",
     "VideoFrames",
+    "check_decode_device",
     "read_image",
     "read_video",
     "sample_indices",
     "smart_nframes",
     "smart_resize",
+    "valid_decode_device",
 ]
