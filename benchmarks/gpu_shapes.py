@@ -1,5 +1,6 @@
-"""GVE-3B and GVE-7B shapes (from the published Qwen2.5-VL-3B/7B-Instruct configs, no download), their
-forward FLOPs per input, and the GPU peaks the benchmarks compare against.
+"""GVE-3B and GVE-7B shapes (from the published Qwen2.5-VL-3B/7B-Instruct configs, no download), random
+models of those shapes, their forward FLOPs per input, peak memory and the GPU peaks the benchmarks
+compare against.
 
 Shared by ``bench_gpu.py``, ``bench_decode.py`` and ``parity_precision.py``.
 
@@ -9,14 +10,20 @@ FLOP model (forward pass, multiply-add = 2 FLOPs):
                  (grid_h x grid_w patches) in the full-attention blocks;
   language model 2 x (its non-embedding parameters) x tokens, plus causal attention 2 x d x tokens^2
                  per layer.
-At the paper's protocol (8 frames of at most 200*28*28 pixels: 4 temporal slices of 800 patches, 3,200
-patches, ~830 tokens) this gives ~4.3 TFLOP in the vision tower and ~4.7 TFLOP in the language model
-of GVE-3B, the ~9 TFLOP per video the issue estimated from rounded sizes.
+At the paper's protocol (8 frames of 200*28*28 pixels: 4 temporal slices of 800 patches, 3,200 patches,
+~850 tokens) this gives 9.2 TFLOP per GVE-3B video (the issue's estimate from rounded sizes: 9.4) and
+15.6 TFLOP per GVE-7B video; a ~20-token text query costs 0.26 and 0.60 TFLOP.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
+from pathlib import Path
 from typing import Literal
+
+import torch
 
 # Qwen2.5-VL vision tower: the same for 3B and 7B except the merger's output size.
 VISION = {
@@ -156,4 +163,154 @@ def gve_config(size: dict, tokenizer, **overrides):
     )
 
 
-__all__ = ["GPU_PEAK_TFLOPS", "SIZES", "forward_flops", "gve_config", "gve_flops", "input_shape", "text_params", "vision_params"]
+def size_of(config) -> dict:
+    """The `SIZES`-style entry of a loaded model's config (any size, the tiny test ones included)."""
+    text, vision = config.text_config, config.vision_config
+    text_keys = ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads")
+    vision_keys = ("depth", "hidden_size", "intermediate_size", "num_heads", "patch_size", "spatial_merge_size")
+    vision_keys += ("temporal_patch_size", "window_size", "fullatt_block_indexes", "out_hidden_size")
+    return {
+        "text": {k: getattr(text, k) for k in text_keys} | {"vocab_size": text.vocab_size},
+        "vision": {k: getattr(vision, k) for k in vision_keys} | {"in_chans": vision.in_channels},
+    }
+
+
+def batch_flops(size: dict, batch: dict) -> float:
+    """Forward FLOPs of a collated batch (its real patches and unpadded tokens)."""
+    total = 0.0
+    tokens = batch["attention_mask"].sum(-1).tolist()
+    grids = [g for key in ("image_grid_thw", "video_grid_thw") if key in batch for g in batch[key].tolist()]
+    for t, h, w in grids:
+        total += forward_flops(size, patches=t * h * w, patches_per_slice=h * w, tokens=0)
+    for n in tokens:
+        total += forward_flops(size, patches=0, patches_per_slice=1, tokens=n)
+    return total
+
+
+def random_gve(
+    size: str,
+    workdir: str | Path,
+    *,
+    dtype: torch.dtype = torch.float32,
+    attn_implementation: str = "sdpa",
+    device: str = "cpu",
+    seed: int = 0,
+):
+    """A GVE model with random weights: ``"tiny"`` (the test checkpoint, saved under ``workdir``) or
+    ``"3B"`` / ``"7B"`` (real shapes, built in memory on ``device``: no download, no disk), with the
+    tiny checkpoint's processor (its byte-level tokenizer: texts cost more tokens than with Qwen's)."""
+    from modeling_gve import GVEModel, GVEProcessor
+    from modeling_gve.testing import make_tiny_checkpoint
+
+    tiny = Path(workdir) / "tiny-gve"
+    if not (tiny / "config.json").exists():
+        make_tiny_checkpoint(tiny, layout="v4", seed=seed)
+    if size == "tiny":
+        return GVEModel.from_pretrained(tiny, dtype=dtype, attn_implementation=attn_implementation).to(device).eval()
+    processor = GVEProcessor.from_pretrained(tiny)
+    torch.manual_seed(seed)
+    config = gve_config(SIZES[size], processor.tokenizer)
+    with torch.device(device):
+        model = GVEModel._from_config(config, dtype=dtype, attn_implementation=attn_implementation)
+    model.processor = processor
+    return model.eval()
+
+
+def bench_media(workdir: str | Path, *, tiny: bool) -> dict:
+    """Videos (H.264, 30 fps; 1280x720 for a real run, 160x120 for ``tiny``), images and texts of
+    different lengths: queries (short) and candidates (long)."""
+    from modeling_gve.testing import make_image, make_video
+
+    root = Path(workdir) / ("media-tiny" if tiny else "media-720p")
+    size, seconds = ((160, 120), 2.0) if tiny else ((1280, 720), 10.0)
+    videos = []
+    for i, pattern in enumerate(["testsrc2", "mandelbrot", "smptehdbars", "rgbtestsrc"]):
+        path = root / f"{pattern}.mp4"
+        if not path.exists():
+            make_video(path, seconds=seconds + i, fps=30, size=size, pattern=pattern)
+        videos.append(str(path))
+    images = [str(make_image(root / f"image{i}.png", size=(640, 480), seed=i)) for i in range(2)]
+    queries = ["a dog", "a red car turns left at night", "two people argue in a kitchen while a kettle boils"]
+    captions = [
+        "A long detailed description of a video: " + "the camera pans slowly across a crowded market, " * k
+        for k in (2, 4, 8)
+    ]
+    return {"videos": videos, "images": images, "queries": queries, "captions": captions}
+
+
+@contextlib.contextmanager
+def peak_memory(device: str):
+    """Yields a dict whose ``"peak_mib"`` is set on exit to the memory the block added at its peak:
+    CUDA allocator bytes on a GPU, resident set (VmHWM, reset through /proc/self/clear_refs) on Linux CPU."""
+    result: dict = {"peak_mib": float("nan")}
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        yield result
+        torch.cuda.synchronize()
+        result["peak_mib"] = (torch.cuda.max_memory_allocated() - base) / 2**20
+        return
+    status = Path("/proc/self/status")
+    if not status.exists():
+        yield result
+        return
+
+    def field(name: str) -> float:
+        line = next(line for line in status.read_text().splitlines() if line.startswith(name))
+        return int(line.split()[1]) / 1024
+
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+    base = field("VmRSS")
+    yield result
+    result["peak_mib"] = field("VmHWM") - base
+
+
+def synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def peak_tflops(device: str, dtype: torch.dtype, override: float | None = None) -> tuple[float, str]:
+    """The FLOP/s a forward pass is compared with: ``override``; a GPU's datasheet dense peak by name
+    (`GPU_PEAK_TFLOPS`); on a CPU, a square matmul measured now in ``dtype`` (what this CPU reaches)."""
+    if override:
+        return override, "given"
+    if device.startswith("cuda"):
+        name = torch.cuda.get_device_name(device)
+        for key, value in GPU_PEAK_TFLOPS.items():
+            if any(part in name for part in key.replace(" SXM", "").split("/")):
+                return value, f"{key} datasheet"
+        return float("nan"), f"unknown GPU {name!r}: pass --peak-tflops"
+    a = torch.randn(1024, 1024, dtype=dtype)
+    a @ a  # warm-up
+    start, count = time.perf_counter(), 0
+    while time.perf_counter() - start < 0.5:
+        a @ a
+        count += 1
+    return 2 * 1024**3 * count / (time.perf_counter() - start) / 1e12, f"measured matmul, {torch.get_num_threads()} threads"
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+__all__ = [
+    "GPU_PEAK_TFLOPS",
+    "SIZES",
+    "batch_flops",
+    "bench_media",
+    "cpu_count",
+    "forward_flops",
+    "gve_config",
+    "gve_flops",
+    "input_shape",
+    "peak_memory",
+    "peak_tflops",
+    "random_gve",
+    "size_of",
+    "synchronize",
+    "text_params",
+    "vision_params",
+]
