@@ -124,7 +124,6 @@ def main() -> None:
         args.video = str(workdir / "testsrc2_720p_10s.mp4")
         if not Path(args.video).exists():
             make_video(args.video, seconds=10.0, fps=30, size=(1280, 720))
-    rows = []
     for dtype in args.dtypes:
         cmd = [sys.executable, __file__, "--child", dtype, "--size", args.size, "--video", args.video,
                "--workdir", str(workdir), "--repeats", str(args.repeats)] + (["--bf16-video"] if args.bf16_video else [])  # fmt: skip
@@ -133,17 +132,33 @@ def main() -> None:
         if out.returncode != 0:
             print(f"{dtype}: failed\n{out.stderr[-2000:]}")
             continue
-        rows += [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    reference = {r["input"]: torch.load(workdir / f"{args.size}-float32-{r['input']}.pt") for r in rows if r["dtype"] == "float32"}
+        lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+        (workdir / f"results-{args.size}-{dtype}.jsonl").write_text("\n".join(lines) + "\n")
+    # every dtype measured so far in this workdir (one dtype per run is fine on a busy machine)
+    rows = [
+        json.loads(line)
+        for f in sorted(workdir.glob(f"results-{args.size}-*.jsonl"))
+        for line in f.read_text().splitlines()
+        if line
+    ]
+    reference = {
+        r["input"]: torch.load(workdir / f"{args.size}-float32-{r['input']}.pt")
+        for r in rows
+        if r["dtype"] == "float32"
+    }
     print(f"\n## GVE-{args.size} (random weights) on {cpu_count()} CPU cores, best of {args.repeats}\n")
-    print("| dtype | input | seconds | peak RAM (GiB) | cosine to float32, same input | cosine to the protocol video |")
+    print(
+        "| dtype | input | seconds | peak RAM (GiB) | cosine to float32, same input | cosine to the protocol video |"
+    )
     print("|---|---|---:|---:|---:|---:|")
     for r in rows:
         mine = torch.load(workdir / f"{args.size}-{r['dtype']}-{r['input']}.pt")
         same = reference.get(r["input"])
         protocol = reference.get("video (protocol)") if r["input"].startswith("video") else None
         cos = lambda other: f"{float((mine * other).sum()):.4f}" if other is not None else "–"  # noqa: E731
-        print(f"| {r['dtype']} | {r['input']} | {r['seconds']:.1f} | {r['peak_gib']:.1f} | {cos(same)} | {cos(protocol)} |")
+        print(
+            f"| {r['dtype']} | {r['input']} | {r['seconds']:.1f} | {r['peak_gib']:.1f} | {cos(same)} | {cos(protocol)} |"
+        )
     print(f"\nfewer pixels: {FEWER_PIXELS} (8 frames kept); it changes the embeddings, so an index built with it "
           "must be queried with it")  # fmt: skip
 

@@ -39,17 +39,13 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gpu_shapes import GPU_PEAK_TFLOPS, SIZES, gve_flops  # noqa: E402
+from gpu_shapes import GPU_PEAK_TFLOPS, SIZES, cpu_count, gve_flops  # noqa: E402
 
 
 def cpu_seconds() -> float:
     """CPU time of this process (all threads) and of its finished children (reader processes)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
-def machine_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def make_video_set(workdir: Path, count: int, seconds: float, size: str, gop: int) -> list[tuple[Path, float]]:
@@ -160,7 +156,9 @@ def reference_encode(model_path: Path, videos: list[tuple[Path, float]]) -> None
         (frames, meta), _ = fetch_video(
             {"video": str(path), **settings}, return_video_sample_fps=True, return_video_metadata=True
         )
-        inputs = processor(text=[prompt], videos=[frames], video_metadata=[meta], do_sample_frames=False, return_tensors="pt")
+        inputs = processor(
+            text=[prompt], videos=[frames], video_metadata=[meta], do_sample_frames=False, return_tensors="pt"
+        )
         with torch.no_grad():
             out = model(**inputs, output_hidden_states=True, use_cache=False)
         F.normalize(out.hidden_states[-1][0, -1].float(), dim=-1)
@@ -205,13 +203,17 @@ def print_tables(args, cores, cost, readers, gpu, indexing) -> None:
               f"{gpu['max_diff']:.0f}, mean |diff| {gpu['mean_diff']:.2f} (uint8 levels)")  # fmt: skip
 
     print(f"\n## Indexing throughput (tiny random checkpoint, batch 4, {cores} cores)\n")
-    print("| path | videos/s | videos/s per core | video-seconds/s | per core | CPU s per video | vs reference |")
+    print("Per core: videos and video-seconds per CPU-second (the work a busy core does; unlike wall time it does not")
+    print("depend on what else the machine runs).\n")
+    print(
+        "| path | videos/s | video-seconds/s | CPU s per video | videos/s per core | video-seconds/s per core | vs reference |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     reference = indexing[0]["wall"]
     for r in indexing:
-        vps, sps = r["videos"] / r["wall"], r["footage"] / r["wall"]
-        print(f"| {r['path']} | {vps:.2f} | {vps / cores:.2f} | {sps:.1f} | {sps / cores:.1f} | "
-              f"{r['cpu'] / r['videos']:.2f} | {reference / r['wall']:.2f}x |")  # fmt: skip
+        print(f"| {r['path']} | {r['videos'] / r['wall']:.2f} | {r['footage'] / r['wall']:.1f} | "
+              f"{r['cpu'] / r['videos']:.2f} | {r['videos'] / r['cpu']:.2f} | {r['footage'] / r['cpu']:.1f} | "
+              f"{reference / r['wall']:.2f}x |")  # fmt: skip
 
     best = min(readers, key=lambda r: r["cpu_per_video"])
     print("\n## CPU cores one GPU needs to keep up (computed estimate)\n")
@@ -252,7 +254,7 @@ def main() -> None:
     if not (ckpt / "config.json").exists():
         make_tiny_checkpoint(ckpt, layout="v4")
     processor = GVEModel.from_pretrained(ckpt).processor
-    cores = machine_cores()
+    cores = cpu_count()
     cost = read_cost(videos)
     readers = reader_runs(processor, videos, args.workers, args.repeats)
     gpu = gpu_decoding(videos)

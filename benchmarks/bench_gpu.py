@@ -130,7 +130,9 @@ def packed_forward(model, features: list[dict]) -> torch.Tensor:
     mask = batch.pop("attention_mask").bool()
     row = {k: batch.pop(k)[mask].unsqueeze(0) for k in ("input_ids", "mm_token_type_ids")}  # (1, sum L)
     with torch.inference_mode():
-        out = model.model(**row, **batch, position_ids=torch.cat(positions, dim=2), attention_mask=None, use_cache=False)
+        out = model.model(
+            **row, **batch, position_ids=torch.cat(positions, dim=2), attention_mask=None, use_cache=False
+        )
     return F.normalize(out.last_hidden_state[0, lasts].float(), dim=-1)
 
 
@@ -234,7 +236,13 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args()
     if args.tiny:
-        args.sizes, args.batch_sizes, args.e2e_batch_sizes, args.iters, args.mix_batch_size = ["tiny"], [1, 4], [2], 1, 4
+        args.sizes, args.batch_sizes, args.e2e_batch_sizes, args.iters, args.mix_batch_size = (
+            ["tiny"],
+            [1, 4],
+            [2],
+            1,
+            4,
+        )
     if args.attn is None:
         from transformers.utils import is_flash_attn_2_available
 

@@ -289,7 +289,9 @@ def peak_tflops(device: str, dtype: torch.dtype, override: float | None = None) 
     while time.perf_counter() - start < 0.5:
         a @ a
         count += 1
-    return 2 * 1024**3 * count / (time.perf_counter() - start) / 1e12, f"measured matmul, {torch.get_num_threads()} threads"
+    return 2 * 1024**3 * count / (
+        time.perf_counter() - start
+    ) / 1e12, f"measured matmul, {torch.get_num_threads()} threads"
 
 
 def cpu_count() -> int:

@@ -89,7 +89,9 @@ def main() -> None:
     groups = items_by_kind(bench_media(args.workdir, tiny=tiny))
     kinds = [kind for kind, group in groups.items() for _ in group]
     config = reference.processor.sampling_config()
-    features = [prepare_item(reference.processor, x, instruction=None, sampling=config) for g in groups.values() for x in g]
+    features = [
+        prepare_item(reference.processor, x, instruction=None, sampling=config) for g in groups.values() for x in g
+    ]
     expected = embed(reference, features, batch_size=1, padding_side="right")
 
     chosen = variants(args.device, args.dtypes, args.attn)
@@ -103,7 +105,11 @@ def main() -> None:
             for padding_side in ("right", "left"):
                 cosine = (embed(model, features, batch_size, padding_side) * expected).sum(-1)
                 worst = [min(float(c) for c, k in zip(cosine, kinds) if k == kind) for kind in KINDS]
-                print(f"| {dtype} | {attn} | {batch_size} | {padding_side} | " + " | ".join(f"{w:.5f}" for w in worst) + " |")
+                print(
+                    f"| {dtype} | {attn} | {batch_size} | {padding_side} | "
+                    + " | ".join(f"{w:.5f}" for w in worst)
+                    + " |"
+                )
         del model
 
 

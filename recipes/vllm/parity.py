@@ -35,7 +35,9 @@ INSTRUCTION = "Find the video according to the text description."
 
 def inputs(workdir: Path, videos: list[str]) -> dict:
     if not videos:
-        videos = [str(make_video(workdir / f"v{i}.mp4", seconds=6.0 + 4 * i, fps=30, size=(640, 360))) for i in range(2)]
+        videos = [
+            str(make_video(workdir / f"v{i}.mp4", seconds=6.0 + 4 * i, fps=30, size=(640, 360))) for i in range(2)
+        ]
     image = str(make_image(workdir / "image.png", size=(640, 480), seed=1))
     return {
         "text": "a dog catches a frisbee on the beach",
@@ -91,7 +93,9 @@ def main() -> int:
     outputs = llm.embed(requests + [wrong])
     got = torch.nn.functional.normalize(torch.tensor([o.outputs.embedding for o in outputs]).float(), dim=-1)
 
-    print(f"\n## vLLM pooling vs GVEModel.encode ({args.model}, {args.dtype}, video metadata as {args.video_metadata})\n")
+    print(
+        f"\n## vLLM pooling vs GVEModel.encode ({args.model}, {args.dtype}, video metadata as {args.video_metadata})\n"
+    )
     print("| input | cosine |")
     print("|---|---:|")
     cosines = (got[: len(items)] * expected).sum(-1)

@@ -1,12 +1,13 @@
 """Half precision and SDPA against the float32 eager reference, on CPU (the part of the GPU parity matrix
 a CPU can run; ``benchmarks/parity_precision.py`` runs the whole matrix, flash-attention included, on a
-GPU). Floors measured on the tiny random checkpoint (``docs/gpu.md``): bfloat16 + sdpa 0.9991 at worst
-(text), float16 + sdpa 0.99999; asserted with a margin for other CPUs' kernels."""
+GPU). Worst cosines measured here on the tiny random checkpoint (``docs/gpu.md``), batch 1 and 8, both
+padding sides: bfloat16 + sdpa 0.9988 (video), float16 + sdpa 0.99999. The floors leave a margin for
+other CPUs' kernels."""
 
 import pytest
 import torch
 
-FLOORS = {torch.bfloat16: 0.998, torch.float16: 0.9995}
+FLOORS = {torch.bfloat16: 0.997, torch.float16: 0.9995}
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,11 @@ def features(gve_model, items_by_kind):
     processor = gve_model.processor
     # small frames keep the test fast; precision does not depend on the frame size
     config = processor.sampling_config(video_min_pixels=8 * 28 * 28, video_max_pixels=16 * 28 * 28)
-    return [processor.tokenize_item(processor.load_item(x, config), None, config) for g in items_by_kind.values() for x in g]
+    return [
+        processor.tokenize_item(processor.load_item(x, config), None, config)
+        for g in items_by_kind.values()
+        for x in g
+    ]
 
 
 def embed(model, features, batch_size, padding_side):

@@ -85,7 +85,7 @@ def test_frames_and_fps_are_the_readers(processor, media):
     from modeling_gve.video import read_video
 
     request = vllm_request({"video": media["video_long"]}, processor)
-    (frames, metadata), = request["multi_modal_data"]["video"]
+    ((frames, metadata),) = request["multi_modal_data"]["video"]
     sampled = read_video(media["video_long"])
     assert frames.shape == (8, *sampled.frames.shape[-2:], 3) and frames.dtype.name == "uint8"
     assert torch.equal(torch.from_numpy(frames).permute(0, 3, 1, 2), sampled.frames)
