@@ -58,7 +58,9 @@ VIDEO_PLACEHOLDER = "<|vision_start|><|video_pad|><|vision_end|>"
 ITEM_KEYS = ("text", "image", "video")
 
 
-def prompt_parts(instruction: str, text: str | None, num_images: int = 0, num_videos: int = 0) -> list[tuple[str, str]]:
+def prompt_parts(
+    instruction: str, text: str | None, num_images: int = 0, num_videos: int = 0
+) -> list[tuple[str, str]]:
     """The GVE prompt for one item as ``(kind, piece)`` pairs, in order: ``"control"`` pieces are the
     template's special tokens, ``"text"`` pieces plain text (role names, newlines, the instruction,
     the user's text), the ``"visual"`` piece the media placeholders (``""`` without media).
@@ -94,20 +96,20 @@ def format_prompt(instruction: str, text: str | None, num_images: int = 0, num_v
     return "".join(piece for _, piece in prompt_parts(instruction, text, num_images, num_videos))
 
 
+_SURROGATE = regex.compile("[\ud800-\udfff]")  # the code points UTF-8 cannot encode
+
+
 def check_text(text: str, name: str, what: str = "text") -> None:
     """Raise `GVEInputError` (naming ``name``) if ``text`` is not valid Unicode: a lone surrogate
     (e.g. from ``bytes.decode(errors="surrogateescape")`` or a broken JSON escape) has no UTF-8
     form, so no tokenizer can read it."""
-    if text.isascii():
+    if text.isascii() or (match := _SURROGATE.search(text)) is None:  # no copy of a long text
         return
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise GVEInputError(
-            name,
-            f"{what} is not valid Unicode: {err.reason} {text[err.start]!r} at character {err.start}; "
-            "decode the source text correctly or drop the invalid characters",
-        ) from None
+    raise GVEInputError(
+        name,
+        f"{what} is not valid Unicode: lone surrogate {match.group()!r} at character {match.start()}; "
+        "decode the source text correctly or drop the invalid characters",
+    )
 
 
 def did_you_mean(name: Any, valid: Iterable[Any], cutoff: float = 0.6) -> str:
@@ -401,7 +403,7 @@ def parse_item(item: Any) -> ParsedItem:
             "unsupported input; pass a string (text), a PIL image, VideoFrames, a VideoDecoder, "
             'or a dict like {"text": ..., "image": ..., "video": ...}',
         )
-    if parsed.text is not None and not parsed.text.strip():
+    if parsed.text is not None and (not parsed.text or parsed.text.isspace()):
         raise GVEInputError(parsed.name, "text is empty; give non-empty text or leave the 'text' key out")
     if parsed.text is not None:
         check_text(parsed.text, parsed.name)
@@ -562,7 +564,11 @@ class GVEProcessor(Qwen2_5_VLProcessor):
             cap_pixels_per_frame=False,  # the reference pixel budget is applied in read_video
             return_tensors="pt",
         )
-        return {**out, "input_ids": out["input_ids"][0].tolist(), "mm_token_type_ids": out["mm_token_type_ids"][0].tolist()}
+        return {
+            **out,
+            "input_ids": out["input_ids"][0].tolist(),
+            "mm_token_type_ids": out["mm_token_type_ids"][0].tolist(),
+        }
 
     def _prompt_ids(self, parts: list[tuple[str, str]], visual: dict, keep: int) -> tuple[list[int], list[int], bool]:
         """``prompt_parts`` -> (input ids, mm token types, whether nothing was left untokenised).
@@ -571,19 +577,19 @@ class GVEProcessor(Qwen2_5_VLProcessor):
         tokens); once more than ``keep`` ids are known the rest of the text is not needed."""
         ids: list[int] = []
         types: list[int] = []
-        complete, text = True, ""
+        complete, pieces = True, []
         for kind, piece in [*parts, ("end", "")]:  # the sentinel flushes the last text
             if kind == "text" or (kind == "visual" and not piece):  # no media: "user\n" + text is one piece
-                text += piece
+                pieces.append(piece)
                 continue
-            if text and len(ids) <= keep:
-                text_ids, whole = self._text_ids(text, room=keep - len(ids))
+            if any(pieces) and len(ids) <= keep:
+                text_ids, whole = self._text_ids(pieces, room=keep - len(ids))
                 ids += text_ids
                 types += [0] * len(text_ids)
                 complete = complete and whole
-            elif text:
+            elif any(pieces):
                 complete = False  # beyond max_length: cut anyway
-            text = ""
+            pieces = []
             if kind == "control":
                 ids.append(self.tokenizer.convert_tokens_to_ids(piece))
                 types.append(0)
@@ -592,25 +598,27 @@ class GVEProcessor(Qwen2_5_VLProcessor):
                 types += visual["mm_token_type_ids"]
         return ids, types, complete
 
-    def _text_ids(self, text: str, room: int) -> tuple[list[int], bool]:
-        """Token ids of plain ``text`` and whether they are all of them. When the ids of a prefix
-        already exceed ``room`` (the rest would be truncated), only that prefix is tokenised, cut
-        where the ids are provably those of the whole text (`safe_text_cut`): the memory of a
-        1 MB text is then that of a few times ``max_length`` characters."""
+    def _text_ids(self, pieces: list[str], room: int) -> tuple[list[int], bool]:
+        """Token ids of the plain text ``"".join(pieces)`` and whether they are all of them. When
+        the ids of a prefix already exceed ``room`` (the rest would be truncated), only that prefix
+        is tokenised, cut inside the last piece (the instruction or the user's text) where the ids
+        are provably those of the whole text (`safe_text_cut`): a 1 MB text then costs about what
+        a few times ``max_length`` characters cost, and is never copied whole."""
 
-        def tokenize(piece: str) -> list[int]:
-            return self.tokenizer(piece, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+        def tokenize(text: str) -> list[int]:
+            return self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
 
+        head, tail = "".join(pieces[:-1]), pieces[-1]
         start = 4 * (max(room, 0) + 1)  # about 4 characters per token; doubled while too few
-        while self._cut_tokens is not None and start < len(text):
-            cut = safe_text_cut(text, start, self._cut_tokens)
+        while self._cut_tokens is not None and start < len(head) + len(tail):
+            cut = safe_text_cut(tail, max(start - len(head), 1), self._cut_tokens)
             if cut is None:
                 break
-            ids = tokenize(text[:cut])
+            ids = tokenize(head + tail[:cut])
             if len(ids) > room:
                 return ids, False
-            start = 2 * cut
-        return tokenize(text), True
+            start = 2 * (len(head) + cut)
+        return tokenize(head + tail), True
 
     # ------------------------------------------------------------------ step 3: batch
 

@@ -257,7 +257,9 @@ def describe(source: Any) -> str:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return f"<video bytes, {len(source)} bytes>"
     if isinstance(source, (VideoFrames, dict)) and (isinstance(source, VideoFrames) or "frames" in source):
-        frames, fps = (source.frames, source.fps) if isinstance(source, VideoFrames) else (source["frames"], source.get("fps"))
+        frames, fps = (
+            (source.frames, source.fps) if isinstance(source, VideoFrames) else (source["frames"], source.get("fps"))
+        )
         count = f"{len(frames)} " if hasattr(frames, "__len__") else ""
         return f"<{count}decoded frames at {fps!r} fps>"
     if isinstance(source, io.IOBase):
@@ -409,7 +411,9 @@ def _resize(frame: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return resize(frame, list(size), interpolation=InterpolationMode.BICUBIC, antialias=True)
 
 
-def _frame_to_chw(frame: Any, name: str, layout: str | None = None, image_reader: str = DEFAULT_IMAGE_READER) -> torch.Tensor:
+def _frame_to_chw(
+    frame: Any, name: str, layout: str | None = None, image_reader: str = DEFAULT_IMAGE_READER
+) -> torch.Tensor:
     """One frame (PIL, path, HWC/CHW array) -> (3, H, W) uint8 tensor."""
     if isinstance(frame, (str, os.PathLike)):
         frame = load_pil(frame, name=str(frame))
@@ -511,7 +515,9 @@ def read_video(
         if source.layout not in (None, "THWC", "TCHW"):
             raise GVEInputError(name, f"layout must be 'THWC', 'TCHW' or None, got {source.layout!r}")
         if not hasattr(source.frames, "__len__") or not hasattr(source.frames, "__getitem__"):
-            raise GVEInputError(name, f"frames must be an array or a sequence of frames, got {type(source.frames).__name__}")
+            raise GVEInputError(
+                name, f"frames must be an array or a sequence of frames, got {type(source.frames).__name__}"
+            )
         total = len(source.frames)
         get_frame = lambda i: _frame_to_chw(source.frames[i], name, source.layout, image_reader)  # noqa: E731
     else:
@@ -621,9 +627,9 @@ def webp_frames(source: Any, name: str, max_source_pixels: int | None = DEFAULT_
     image.seek(0)
     if count > 1 and milliseconds <= 0:
         raise GVEInputError(name, "animated WebP without frame durations: its frame rate is unknown")
-    return VideoFrames(frames=_PillowFrames(image), fps=count / milliseconds * 1000 if count > 1 else 1.0, layout="THWC")
-
-
+    return VideoFrames(
+        frames=_PillowFrames(image), fps=count / milliseconds * 1000 if count > 1 else 1.0, layout="THWC"
+    )
 
 
 EXIF_ORIENTATION = 0x0112
