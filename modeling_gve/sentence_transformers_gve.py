@@ -1,31 +1,9 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
 """GVE as a sentence-transformers input module: `GVETransformer`.
 
-sentence-transformers' own multimodal `Transformer` module does most of the work and is
-subclassed here: loading (config, `AutoModel` -> `GVEModel`, `AutoProcessor` -> `GVEProcessor`,
-``trust_remote_code``, dtype / device_map / PEFT adapters), saving, per-call
-``processing_kwargs`` merging, the embedding dimension. Two methods are replaced, because the
-stock module cannot give GVE's protocol:
-
-* `preprocess` goes through `GVEProcessor.load_item` -> `tokenize_item` -> `collate`, the same
-  three steps as `GVEModel.encode`: the reference frame sampler (torchcodec, only the sampled
-  frames are decoded, also for ``VideoDecoder`` inputs), the reference resize budgets, the GVE
-  prompt with the instruction in the system turn and videos, images, then text in the user
-  turn, the appended ``<|endoftext|>`` (kept when truncating), ``video_metadata`` so that
-  ``second_per_grid_ts`` is right, and `GVEInputError` for bad inputs. The stock module renders
-  the chat template in the user's dict order, decodes every frame of a ``VideoDecoder``, uses
-  the Qwen video processor's own frame and resize rules, and truncates before the embedding
-  token would be appended.
-* `forward` calls `GVEModel.forward`, which pools the hidden state at the appended token and
-  L2-normalises: no separate Pooling module (the stock default for this architecture is mean
-  pooling).
-
-Inputs follow sentence-transformers' conventions: a string that is the path of an existing
-image/video file (by extension) is that image/video, any other string is text; dicts
-``{"text", "image", "video"}`` compose; chat messages (``[{"role": "system", ...},
-{"role": "user", "content": [...]}]``) are accepted too. ``prompt`` / ``prompt_name`` become the
-system-turn instruction. Sampling settings are ``processing_kwargs`` grouped by modality,
-e.g. ``{"video": {"max_frames": 16}}``, or flat `SamplingConfig` names as ``encode`` keywords.
+A subclass of sentence-transformers' multimodal `Transformer` that replaces `preprocess` (GVE's
+processor steps) and `forward` (GVE's pooling). Why, and the inputs, prompts and settings it
+takes: docs/sentence_transformers.md.
 
 This file is copied into every converted checkpoint and imports its siblings relatively only,
 so ``SentenceTransformer(path, trust_remote_code=True)`` works without the ``gve`` package.

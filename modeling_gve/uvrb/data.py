@@ -16,14 +16,10 @@ folder. Frame folders carry no frame rate; they are read as ``frames_fps`` frame
 second (default 1.0, the rate of the authors' indexing code), which only sets the temporal
 positions of the sampled frames, not which frames are sampled.
 
-A frame folder is read like a video file (`VideoFrames.from_folder`): 8 frames picked by the
-frame-count rule, resized by the video pixel bounds. The reference ``qwen_vl_utils.fetch_video``
-given a *list* of frames does otherwise: it keeps every frame (padded to an even count by
-repeating the last), resizes each with the image rules, then the stack with the video rules,
-and assumes 2 frames per second unless told ``sample_fps``. Whether the paper's UVRB numbers
-were computed from the videos or from the frame folders, and how, is not known; with raw
-videos present (``--media videos``) the question does not arise. For the per-query ranked
-tasks (MS-TI, MS-TV) an instance also lists the query's candidates, as ``candidates``
+A frame folder is read like a video file (`VideoFrames.from_folder`); how that differs from
+the reference, and what it means for comparable scores: docs/uvrb.md.
+
+For the per-query ranked tasks (MS-TI, MS-TV) an instance also lists the query's candidates, as ``candidates``
 (all of them) or ``neg`` (the non-relevant ones, ranked together with ``pos``).
 
 Ids are compared as strings. Every problem is a `UVRBDataError` naming the file and line.

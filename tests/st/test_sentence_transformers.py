@@ -478,31 +478,3 @@ def test_information_retrieval_evaluator_over_videos(st_model, gve_model, media,
     hits = sum(top1[i] in relevant[qid] for i, qid in enumerate(queries)) / len(queries)
     assert results["tiny_cosine_accuracy@1"] == pytest.approx(hits)
     assert results["tiny_cosine_accuracy@3"] == 1.0
-
-
-# --------------------------------------------------------------------------- README
-
-
-def readme_section() -> str:
-    from pathlib import Path
-
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    return text.split("\n## sentence-transformers\n", 1)[1].split("\n## ", 1)[0]
-
-
-def test_readme_video_search_snippet_runs(tiny_converted, media, capsys):
-    import re
-
-    snippet = re.findall(r"```python\n(.*?)```", readme_section(), re.S)[0]
-    assert len(snippet.strip().splitlines()) <= 11  # "in ten lines" (plus a blank line)
-    snippet = snippet.replace('"./gve-3b"', repr(str(tiny_converted))).replace('"~/Videos"', repr(str(media["root"])))
-    exec(compile(snippet, "README.md", "exec"), {})
-    printed = capsys.readouterr().out.strip().splitlines()
-    assert len(printed) == 3 and all(line.split()[1].endswith(".mp4") for line in printed)  # the 3 test videos
-
-
-def test_readme_prompt_table_is_the_saved_prompts():
-    rows = [line.split(" | ") for line in readme_section().splitlines() if line.startswith("| `")]
-    table = {cells[0].strip("| `"): cells[2].rstrip(" |") for cells in rows if len(cells) == 3}
-    table.pop("prompt_name")  # the header
-    assert table == {**UVRB_PROMPTS, "document": DEFAULT_INSTRUCTION}
