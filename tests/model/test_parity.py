@@ -207,5 +207,5 @@ def test_odd_images_match_reference_with_the_reference_reader(name, gve_model, r
     assert float(gve_model.encode([item], image_reader="reference")[0] @ expected) > 0.9999
     batch = gve_model.processor.process([item], image_reader="reference")
     assert torch.equal(batch["pixel_values"], inputs["pixel_values"])
-    # the default reader differs on purpose (see docs/model.md, "Images")
+    # the default reader differs on purpose (docs/model.md, "How images are read")
     assert not torch.equal(gve_model.processor.process([item])["pixel_values"], inputs["pixel_values"])
