@@ -459,6 +459,39 @@ def _check_fps(fps: Any, name: str) -> float:
     return value
 
 
+def _frames_reader(source: VideoFrames, name: str, image_reader: str) -> tuple[int, float, Any]:
+    """(frame count, native fps, index -> (3, H, W) uint8 frame) of decoded frames, checked."""
+    native_fps = _check_fps(source.fps, name)
+    if source.layout not in (None, "THWC", "TCHW"):
+        raise GVEInputError(name, f"layout must be 'THWC', 'TCHW' or None, got {source.layout!r}")
+    if not hasattr(source.frames, "__len__") or not hasattr(source.frames, "__getitem__"):
+        raise GVEInputError(
+            name, f"frames must be an array or a sequence of frames, got {type(source.frames).__name__}"
+        )
+    return len(source.frames), native_fps, lambda i: _frame_to_chw(source.frames[i], name, source.layout, image_reader)
+
+
+def _decoder_reader(decoder: Any, name: str, total: int) -> Any:
+    """index -> (3, H, W) uint8 frame of an opened decoder, failures named."""
+
+    def get_frame(i: int) -> torch.Tensor:
+        try:
+            return decoder.get_frame_at(i).data
+        except (RuntimeError, IndexError, ValueError) as err:
+            message = _decoder_message(err)
+            if _cannot_seek(message):
+                raise GVEInputError(
+                    name,
+                    f"FFmpeg cannot seek to frame {i} of {total} ({message}); seek_mode='exact' reads such files "
+                    "in order",
+                ) from None
+            raise GVEInputError(
+                name, f"decoding frame {i} of {total} failed (truncated or corrupt file): {message}"
+            ) from None
+
+    return get_frame
+
+
 def read_video(
     source: VideoInput,
     *,
@@ -511,15 +544,7 @@ def read_video(
         source = webp_frames(source, name)
 
     if isinstance(source, VideoFrames):
-        native_fps = _check_fps(source.fps, name)
-        if source.layout not in (None, "THWC", "TCHW"):
-            raise GVEInputError(name, f"layout must be 'THWC', 'TCHW' or None, got {source.layout!r}")
-        if not hasattr(source.frames, "__len__") or not hasattr(source.frames, "__getitem__"):
-            raise GVEInputError(
-                name, f"frames must be an array or a sequence of frames, got {type(source.frames).__name__}"
-            )
-        total = len(source.frames)
-        get_frame = lambda i: _frame_to_chw(source.frames[i], name, source.layout, image_reader)  # noqa: E731
+        total, native_fps, get_frame = _frames_reader(source, name, image_reader)
     else:
         decoder = _open_decoder(source, name, seek_mode, num_threads)
         meta = decoder.metadata
@@ -531,21 +556,7 @@ def read_video(
             raise GVEInputError(name, "has no usable frame rate in its metadata")
         if meta.height is not None and meta.width is not None:
             _check_source_size(name, meta.height, meta.width, max_source_pixels)
-
-        def get_frame(i: int) -> torch.Tensor:
-            try:
-                return decoder.get_frame_at(i).data
-            except (RuntimeError, IndexError, ValueError) as err:
-                message = _decoder_message(err)
-                if _cannot_seek(message):
-                    raise GVEInputError(
-                        name,
-                        f"FFmpeg cannot seek to frame {i} of {total} ({message}); seek_mode='exact' reads "
-                        "such files in order",
-                    ) from None
-                raise GVEInputError(
-                    name, f"decoding frame {i} of {total} failed (truncated or corrupt file): {message}"
-                ) from None
+        get_frame = _decoder_reader(decoder, name, total)
 
     if total == 0:
         raise GVEInputError(name, "has no frames")
