@@ -154,9 +154,10 @@ def safe_text_cut(text: str, start: int, added_tokens: Sequence[str] = ()) -> in
     part of a long text that survives truncation.
 
     ``b`` is a boundary between a letter or digit ``x`` and a punctuation mark, symbol, digit or
-    space ``y`` (``"word|,"``, ``"word| "``, ``"1|x"`` is not one: ``y`` is never a letter), both of
-    a class that no Unicode version since 3.2 changed, both NFC-stable, and no added token
-    (``added_tokens``) spans it. Why the tokens up to ``b`` cannot depend on what follows:
+    space ``y`` (``"word|,"``, ``"word| "``, ``"4|2"``; never before a letter), both of a class that
+    no Unicode version since 3.2 changed, both NFC-stable, and no added token (``added_tokens``, the
+    tokenizer's non-special ones; special ones are not matched in text, see `GVEProcessor.tokenize_item`)
+    spans it. Why the tokens up to ``b`` cannot depend on what follows:
 
     * NFC: ``y`` never composes with what precedes it (in any canonical composition the second
       character is a mark or a Hangul jamo letter), so ``NFC(text) = NFC(text[:b]) + NFC(text[b:])``.
@@ -671,6 +672,10 @@ class GVEProcessor(Qwen2_5_VLProcessor):
 __all__ = [
     "GVEProcessor",
     "SamplingConfig",
+    "check_text",
+    "input_errors",
+    "prompt_parts",
+    "safe_text_cut",
     "describe_item",
     "did_you_mean",
     "format_prompt",

@@ -256,11 +256,13 @@ def describe(source: Any) -> str:
         return str(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return f"<video bytes, {len(source)} bytes>"
-    if isinstance(source, (VideoFrames, dict)) and (isinstance(source, VideoFrames) or "frames" in source):
-        frames, fps = (
-            (source.frames, source.fps) if isinstance(source, VideoFrames) else (source["frames"], source.get("fps"))
-        )
-        count = f"{len(frames)} " if hasattr(frames, "__len__") else ""
+    if isinstance(source, VideoFrames) or (isinstance(source, dict) and "frames" in source):
+        frames = source.frames if isinstance(source, VideoFrames) else source["frames"]
+        fps = source.fps if isinstance(source, VideoFrames) else source.get("fps")
+        try:
+            count = f"{len(frames)} "
+        except TypeError:  # not a sequence: read_video says so
+            count = ""
         return f"<{count}decoded frames at {fps!r} fps>"
     if isinstance(source, io.IOBase):
         return f"<file object {getattr(source, 'name', type(source).__name__)}>"
@@ -541,7 +543,7 @@ def read_video(
             raise GVEInputError(name, "a video dict needs 'frames' and 'fps' keys")
         source = VideoFrames(frames=source["frames"], fps=source["fps"], layout=source.get("layout"))
     elif not isinstance(source, VideoFrames) and _is_webp(source):
-        source = webp_frames(source, name)
+        source = webp_frames(source, name, max_source_pixels)
 
     if isinstance(source, VideoFrames):
         total, native_fps, get_frame = _frames_reader(source, name, image_reader)
@@ -761,8 +763,10 @@ def read_image(
 
 __all__ = [
     "FRAME_EXTENSIONS",
+    "IMAGE_READERS",
     "VIDEO_FRAME_MAX_PIXELS",
     "GVEInputError",
+    "SequentialDecoder",
     "SampledVideo",
     "VideoFrames",
     "read_image",
@@ -770,4 +774,6 @@ __all__ = [
     "sample_indices",
     "smart_nframes",
     "smart_resize",
+    "to_rgb",
+    "webp_frames",
 ]
