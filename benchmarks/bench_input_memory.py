@@ -115,7 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
 
-    from modeling_gve.testing import make_tiny_checkpoint
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
 
     checkpoint = args.workdir / "tiny"
     if not (checkpoint / "config.json").exists():

@@ -1,5 +1,5 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""`gve convert`: a released or trained GVE checkpoint -> a self-contained packaged checkpoint.
+"""A released or trained GVE checkpoint -> a self-contained packaged checkpoint (`gve convert`).
 
 The output folder holds:
   * ``config.json`` with ``model_type: gve`` and an ``auto_map``, ``model.safetensors``
@@ -16,7 +16,6 @@ The output folder holds:
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -74,25 +73,6 @@ def convert_checkpoint(
     processor_kwargs = {"sampling": sampling} if sampling else {}
     processor = GVEProcessor.from_pretrained(str(src), revision=revision, **processor_kwargs)
     return save_gve_checkpoint(model, processor, dst)
-
-
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "convert",
-        help="Write a self-contained GVE checkpoint (AutoModel, remote code, processor defaults).",
-        description=convert_checkpoint.__doc__,
-    )
-    parser.add_argument("src", help="released/trained checkpoint: local folder or Hub id (Alibaba-NLP/GVE-3B)")
-    parser.add_argument("dst", help="output folder")
-    parser.add_argument("--revision", default=None, help="Hub revision of SRC")
-    parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
-    parser.set_defaults(func=_run)
-
-
-def _run(args: argparse.Namespace) -> None:
-    dtype = args.dtype if args.dtype == "auto" else getattr(torch, args.dtype)
-    out = convert_checkpoint(args.src, args.dst, revision=args.revision, dtype=dtype)
-    print(f"Wrote GVE checkpoint to {out}")
 
 
 __all__ = ["convert_checkpoint", "save_gve_checkpoint", "REMOTE_CODE_FILES", "CHECKPOINT_WRITERS", "GVEConfig"]

@@ -9,10 +9,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .embedding_cache import EmbeddingCache, model_fingerprint
+from .hub_ids import DEFAULT_MODEL
 from .modeling_gve import EncodeResult, GVEModel, SkippedInput
 from .processing_gve import describe_item
-
-DEFAULT_MODEL = "Alibaba-NLP/GVE-3B"
 
 
 def default_device() -> str:

@@ -24,7 +24,8 @@ produces. How each wording was chosen:
 
 from __future__ import annotations
 
-from .processing_gve import DEFAULT_INSTRUCTION
+import importlib
+from typing import Any
 
 UVRB_PROMPTS: dict[str, str] = {
     "MSRVTT": "Find the clip that corresponds to the described scene in the given video.",
@@ -65,5 +66,12 @@ DIRECTION_PROMPTS: dict[str, str] = {
     "T2TI": "Find an image and text that match the given text.",
     **{direction: UVRB_PROMPTS[task] for direction, task in DIRECTION_UVRB_TASK.items()},
 }
+
+def __getattr__(name: str) -> Any:
+    # DEFAULT_INSTRUCTION's home imports torch; these tables are read by `gve synthesize --help`
+    if name == "DEFAULT_INSTRUCTION":
+        return importlib.import_module(f"{__package__}.processing_gve").DEFAULT_INSTRUCTION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["DEFAULT_INSTRUCTION", "DIRECTION_PROMPTS", "DIRECTION_UVRB_TASK", "UVRB_PROMPTS"]

@@ -10,13 +10,13 @@ rerun the same command after an interruption.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..distributed import process_state
-from .config import SynthesisConfig, add_arguments, config_from_args, parse_args
+from ..hub.publish import publish_dataset
+from .config import SynthesisConfig
 from .workstore import atomic_write_json, shards_for_process
 
 if TYPE_CHECKING:
@@ -228,11 +228,9 @@ def run(config: SynthesisConfig, state: PartialState | None = None) -> dict:
                 print(f"[V-SynFlow] dataset written to {config.output_dir} (card: {card})")
     # Publishing
     if config.hub.push_to_hub and state.is_main_process:
-        from ..hub.cli import push_dataset  # the `gve hub push-dataset` path: staged, card checked, uploaded
-
         if not (config.output_dir / "README.md").exists():
             raise FileNotFoundError(f"{config.output_dir}: no README.md; run stage 'tasks' before pushing")
-        push_dataset(
+        publish_dataset(  # the `gve hub push-dataset` path: staged, card checked, uploaded
             config.output_dir,
             config.hub.hub_repo_id,
             kind="vsynflow",
@@ -253,25 +251,6 @@ def _public_settings(config: SynthesisConfig) -> dict:
     return settings
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_and_report(parse_args(argv, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
-
-
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "synthesize",
-        help="V-SynFlow: synthesize a video-retrieval training set (one config per task) from captioned videos.",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    add_arguments(parser)
-    parser.set_defaults(func=lambda args: run_and_report(config_from_args(args)))
-
-
 def run_and_report(config: SynthesisConfig) -> int:
     """Run; exit status 1 if requests are left with transient errors (rerun to retry them)."""
     stats = run(config)
@@ -279,4 +258,4 @@ def run_and_report(config: SynthesisConfig) -> int:
     return 1 if errors else 0
 
 
-__all__ = ["LazyEmbedder", "add_subcommand", "main", "run", "run_enrichment", "run_quality", "run_tasks", "write_card"]
+__all__ = ["LazyEmbedder", "run", "run_and_report", "run_enrichment", "run_quality", "run_tasks", "write_card"]

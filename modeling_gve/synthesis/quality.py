@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Sequence
 from tqdm.auto import tqdm
 
 from ..video import GVEInputError
-from .config import SynthesisConfig, fingerprint
+from .config import SynthesisConfig
 from .consistency import consistency_scores, score_distribution, text_key
 from .dynamics import is_static, motion_score
 from .embedders import Embedder, cache_root
@@ -32,7 +32,7 @@ from .extract import cut_clips, extract_frames, link_file, probe
 from .plan import PoolVideo
 from .rectify import RectificationRules, rectify
 from .sources import SourceVideo, load_sources
-from .workstore import ShardedLog, shard_of
+from .workstore import ShardedLog, fingerprint, shard_of
 
 SCORE_CHUNK = 256  # pairs scored (and logged) at a time
 

@@ -41,7 +41,7 @@ import yaml
 
 from ..processing_gve import GVEProcessor, SamplingConfig
 from ..prompts import DIRECTION_PROMPTS
-from ..recipe_config import unknown_key_error
+from ..suggest import unknown_key_error
 from ..video import GVEInputError, VideoFrames
 
 MODALITIES = ("text", "image", "video")

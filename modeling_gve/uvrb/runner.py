@@ -1,5 +1,5 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""`gve uvrb`: score an embedding model on UVRB with the paper's protocol.
+"""Score an embedding model on UVRB with the paper's protocol (the library of `gve uvrb`).
 
     python -m modeling_gve uvrb --model Alibaba-NLP/GVE-3B --output runs/gve-3b
     python -m modeling_gve uvrb --model ./my-ckpt --tasks MSRVTT CMP --data ./UVRB --output runs/x
@@ -23,7 +23,6 @@ folder, the fps it is read at).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -38,7 +37,6 @@ import torch
 
 from ..embedding_cache import EmbeddingCache, file_fingerprint, text_fingerprint
 from ..inference import DEFAULT_MODEL, encode_cached
-from ..processing_gve import SamplingConfig
 from .data import DEFAULT_FRAMES_FPS, MediaSelection, TaskData, VideoSource, load_task, resolve_data
 from .encoders import EncoderKind, load_encoder
 from .metrics import MAX_K, aggregate, task_metrics
@@ -371,115 +369,6 @@ def score_task(
         "skipped_queries": skipped_q,
         "skipped_candidates": skipped_c,
     }
-
-
-# --------------------------------------------------------------------------- CLI
-
-
-def _parse_sampling(pairs: list[str]) -> dict:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--sampling expects KEY=VALUE, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "uvrb",
-        help="Score a model on the UVRB benchmark (16 video retrieval datasets) with the paper's protocol.",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help=f"GVE checkpoint or SentenceTransformer model (default {DEFAULT_MODEL})"
-    )
-    parser.add_argument("--output", required=True, help="output folder (results.json, results.md, radar.png)")
-    parser.add_argument(
-        "--tasks",
-        nargs="*",
-        default=None,
-        help="task names and/or abilities (TXT, CMP, VIS, CG, FG, LC, S, T, PR); default: all 16",
-    )
-    parser.add_argument(
-        "--data",
-        default=HUB_REPO,
-        help=f"local folder in the authors' layout or Hub dataset repo (default {HUB_REPO})",
-    )
-    parser.add_argument("--data-revision", default=None, help="Hub revision of --data")
-    parser.add_argument(
-        "--media", default="all", choices=["all", "videos", "frames"], help="media fetched from the Hub"
-    )
-    parser.add_argument("--encoder", default="auto", choices=["auto", "gve", "sentence-transformers"])
-    parser.add_argument("--revision", default=None, help="Hub revision of --model")
-    parser.add_argument("--device", default=None)
-    parser.add_argument(
-        "--dtype", default=None, choices=["bfloat16", "float16", "float32"], help="default: bf16 on GPU, fp32 on CPU"
-    )
-    parser.add_argument(
-        "--sampling",
-        nargs="*",
-        default=[],
-        metavar="KEY=VALUE",
-        help="preprocessing overrides, e.g. max_frames=16 video_max_pixels=313600",
-    )
-    parser.add_argument(
-        "--frames-fps", type=float, default=DEFAULT_FRAMES_FPS, help="frame rate assumed for videos_frames/ folders"
-    )
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--num-workers", type=int, default=2, help="threads reading media ahead of the model")
-    parser.add_argument(
-        "--flush-every", type=int, default=64, help="inputs per cache shard (the most an interruption loses)"
-    )
-    parser.add_argument("--cache-dir", default=None, help="embedding cache (default <output>/embedding_cache)")
-    parser.add_argument(
-        "--memory-budget-mb", type=int, default=DEFAULT_MEMORY_BUDGET // 2**20, help="size of one block of scores"
-    )
-    parser.add_argument("--trust-remote-code", action="store_true")
-    parser.add_argument("--label", default=None, help="row name for this model in the tables")
-    parser.add_argument("--no-progress", action="store_true")
-    parser.set_defaults(func=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    sampling = _parse_sampling(args.sampling)
-    # Check names before loading anything; gve's CLI reports ValueErrors in one line.
-    try:
-        resolve_tasks(args.tasks)
-        SamplingConfig().replace(**sampling)
-    except (KeyError, TypeError) as err:  # unknown task or sampling option, with a "did you mean"
-        raise ValueError(err.args[0]) from None
-    config = UVRBRunConfig(
-        model=args.model,
-        output=args.output,
-        tasks=args.tasks or None,
-        data=args.data,
-        data_revision=args.data_revision,
-        media=args.media,
-        encoder=args.encoder,
-        revision=args.revision,
-        device=args.device,
-        dtype=args.dtype,
-        sampling=sampling,
-        frames_fps=args.frames_fps,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        flush_every=args.flush_every,
-        cache_dir=args.cache_dir,
-        memory_budget_mb=args.memory_budget_mb,
-        trust_remote_code=args.trust_remote_code,
-        show_progress_bar=not args.no_progress,
-        model_label=args.label,
-    )
-    results = run_uvrb(config)
-    if results is not None:
-        print((Path(config.output) / "results.md").read_text())
-    return 0
 
 
 __all__ = ["UVRBRunConfig", "plan_encoding", "run_uvrb", "score_task"]

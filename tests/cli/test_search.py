@@ -10,7 +10,7 @@ from modeling_gve.cli import main
 from modeling_gve.embedding_cache import EmbeddingCache, file_fingerprint
 from modeling_gve.inference import cache_settings, encode_cached
 from modeling_gve.modeling_gve import GVEModel
-from modeling_gve.testing import make_video
+from modeling_gve.testing.media import make_video
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from modeling_gve import EncodeResult, GVEInputError, VideoFrames
-from modeling_gve.testing import make_audio_only, make_image, make_video
+from modeling_gve.testing.media import make_audio_only, make_image, make_video
 
 
 @pytest.fixture(scope="module")

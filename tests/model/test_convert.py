@@ -91,6 +91,29 @@ def test_automodel_without_remote_code_after_import(tiny_converted, gve_model, t
     assert (got - gve_model.encode(["a text"])).abs().max() < 1e-6
 
 
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "from transformers import AutoModel\nimport modeling_gve",  # Auto classes loaded first: registered at import
+        "import modeling_gve\nfrom transformers import Qwen2_5_VLModel",  # Auto modules loaded inside a model import
+    ],
+    ids=["auto-classes-first", "model-class-after"],
+)
+def test_automodel_without_remote_code_whatever_was_imported_first(tiny_converted, imports, tmp_path):
+    """`import modeling_gve` registers GVE with the Auto classes without importing torch itself;
+    the registration holds whether transformers was imported before it or after it."""
+    path = str(tiny_converted)
+    code = imports + textwrap.dedent(
+        f"""
+        from transformers import AutoConfig, AutoModel, AutoProcessor
+        assert type(AutoConfig.from_pretrained({path!r})) is modeling_gve.GVEConfig
+        assert type(AutoProcessor.from_pretrained({path!r})) is modeling_gve.GVEProcessor
+        print(type(AutoModel.from_pretrained({path!r})).__name__)
+        """
+    )
+    assert run_python(code, cwd=tmp_path).strip().splitlines()[-1] == "GVEModel"
+
+
 def test_cli_convert_with_sampling_and_dtype(tiny_ckpt, tmp_path):
     from modeling_gve import GVEModel, GVEProcessor
     from modeling_gve.cli import main

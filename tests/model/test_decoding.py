@@ -11,7 +11,7 @@ from PIL import Image
 
 from modeling_gve import GVEInputError
 from modeling_gve.video import SequentialDecoder, read_image, read_video
-from modeling_gve.testing import make_video
+from modeling_gve.testing.media import make_video
 
 
 def ffmpeg(*args):

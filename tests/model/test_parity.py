@@ -108,7 +108,7 @@ def test_reference_would_catch_a_wrong_pooling_token(gve_model, reference, media
 
 def test_released_v5_and_sharded_layouts_load_to_identical_embeddings(tmp_path, gve_model, media):
     from modeling_gve import GVEModel
-    from modeling_gve.testing import make_tiny_checkpoint
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
 
     item = {"text": "a red car", "video": media["video"]}
     expected = gve_model.encode([item])

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 from modeling_gve.video import VideoFrames, read_image, read_video, sample_indices, smart_nframes, smart_resize
 
 from qwen_vl_utils import vision_process as qwen_vl_utils  # the reference (setup.cfg [test] extra)

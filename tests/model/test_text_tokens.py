@@ -8,7 +8,7 @@ import torch
 
 from modeling_gve import EncodeResult, GVEInputError, format_prompt
 from modeling_gve.processing_gve import EMBED_TOKEN, GVEProcessor, safe_text_cut, text_cut_tokens
-from modeling_gve.testing import QWEN_SPECIAL_TOKENS
+from modeling_gve.testing.tiny import QWEN_SPECIAL_TOKENS
 
 # Every special token of Qwen's template and vision placeholders, as a user might type it.
 SPECIAL_STRINGS = QWEN_SPECIAL_TOKENS
@@ -28,7 +28,7 @@ def bpe_tokenizer():
     from tokenizers import Tokenizer, pre_tokenizers, trainers
     from transformers import Qwen2Tokenizer
 
-    from modeling_gve.testing import build_tiny_tokenizer
+    from modeling_gve.testing.tiny import build_tiny_tokenizer
 
     backend = Tokenizer.from_str(build_tiny_tokenizer().backend_tokenizer.to_str())
     corpus = [

@@ -257,7 +257,7 @@ def test_multi_process_pool(st_model, gve_model, items):
 
 @pytest.fixture(scope="module")
 def bad_media(tmp_path_factory):
-    from modeling_gve.testing import make_audio_only, make_video
+    from modeling_gve.testing.media import make_audio_only, make_video
 
     root = tmp_path_factory.mktemp("st-bad")
     (root / "notes.mp4").write_text("not a video")
@@ -417,7 +417,7 @@ def test_trainer_with_cached_mnrl_on_a_video_column(tiny_converted, media, tmp_p
     )
     from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss
 
-    from modeling_gve.testing import make_video
+    from modeling_gve.testing.media import make_video
 
     videos = [
         str(make_video(tmp_path / f"v{i}.mp4", seconds=2.0, fps=10, size=(96, 64), pattern=p))

@@ -7,14 +7,14 @@ import subprocess
 
 import pytest
 
-from modeling_gve.synthesis.config import build_config
+from modeling_gve.synthesis.config import SynthesisConfig
 from modeling_gve.synthesis.consistency import consistency_scores, score_distribution
 from modeling_gve.synthesis.dynamics import motion_score
 from modeling_gve.synthesis.extract import clip_windows, cut_clips, extract_frames, probe
 from modeling_gve.synthesis.quality import QualityControl
 from modeling_gve.synthesis.rectify import RectificationRules, rectify
 from modeling_gve.synthesis.sources import SourceVideo, load_sources
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 from modeling_gve.video import GVEInputError
 
 
@@ -237,7 +237,7 @@ def test_stage1_threshold_drops_low_pairs_and_reruns_embed_nothing(tiny_ckpt, vi
         "clip_seconds": 0.5,
         "qc_report_only": True,
     }
-    qc = QualityControl(build_config(values))
+    qc = QualityControl(SynthesisConfig.from_values(values))
     loads = []
 
     def embedder():
@@ -254,7 +254,7 @@ def test_stage1_threshold_drops_low_pairs_and_reruns_embed_nothing(tiny_ckpt, vi
 
     # choose a threshold between the two scores: the lower pair is dropped, nothing is embedded again
     low, high = dist["min"], dist["max"]
-    qc2 = QualityControl(build_config(values | {"qc_report_only": False, "consistency_threshold": (low + high) / 2}))
+    qc2 = QualityControl(SynthesisConfig.from_values(values | {"qc_report_only": False, "consistency_threshold": (low + high) / 2}))
     qc2.run(range(2), embedder, show_progress=False)
     assert len(loads) == 1
     stats2 = qc2.stats()

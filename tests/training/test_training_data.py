@@ -5,7 +5,7 @@ import torch
 from training_helpers import TINY_SAMPLING
 
 from modeling_gve import GVEInputError, GVEProcessor, VideoFrames
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 from modeling_gve.training.data import (
     BadRow,
     BatchLoader,

@@ -25,7 +25,7 @@ TASKS = ("T2T", "T2I", "T2V", "I2V", "TI2V")
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    from modeling_gve.training.synthetic import make_synthetic_run
+    from modeling_gve.testing.synthetic_tasks import make_synthetic_run
 
     root = tmp_path_factory.mktemp("tiny-train")
     made = make_synthetic_run(root, bad_rows=True)
@@ -302,4 +302,4 @@ def test_recipe_script_runs_the_library_train(monkeypatch, tmp_path):
     runpy.run_path(str(RECIPE), run_name="__main__")
     assert len(calls) == 1
     assert calls[0].training.output_dir == str(tmp_path / "out") and calls[0].training.learning_rate == 1e-4
-    assert calls[0].model.max_frames == 2  # from the YAML
+    assert calls[0].model.sampling["max_frames"] == 2  # from the YAML
