@@ -552,11 +552,16 @@ class GVEProcessor(Qwen2_5_VLProcessor):
 
     def _visual_inputs(self, item: LoadedItem) -> dict:
         """The Qwen2.5-VL processor's outputs for the item's media, with ``input_ids`` /
-        ``mm_token_type_ids`` of the expanded visual block (videos, then images) alone."""
+        ``mm_token_type_ids`` of the visual block (videos, then images): each one
+        ``<|vision_start|>``, as many placeholders as the processor's own rule gives
+        (`replace_video_token` / `replace_image_token`), ``<|vision_end|>``.
+
+        The processor is given no text, so it never calls the tokenizer: the tokenizer's
+        ``split_special_tokens`` switch is shared state, and a call that flipped it back while a
+        worker thread tokenised a user's text would let control tokens through."""
         if not item.images and not item.videos:
             return {}
         out = super().__call__(
-            text=[VIDEO_PLACEHOLDER * len(item.videos) + IMAGE_PLACEHOLDER * len(item.images)],
             images=item.images or None,
             videos=[v.frames for v in item.videos] or None,
             video_metadata=[v.metadata for v in item.videos] or None,
@@ -565,11 +570,16 @@ class GVEProcessor(Qwen2_5_VLProcessor):
             cap_pixels_per_frame=False,  # the reference pixel budget is applied in read_video
             return_tensors="pt",
         )
-        return {
-            **out,
-            "input_ids": out["input_ids"][0].tolist(),
-            "mm_token_type_ids": out["mm_token_type_ids"][0].tolist(),
-        }
+        start, end = (self.tokenizer.convert_tokens_to_ids(t) for t in ("<|vision_start|>", "<|vision_end|>"))
+        blocks = [(self.video_token, self.video_token_id, 2, self.replace_video_token, len(item.videos))]
+        blocks += [(self.image_token, self.image_token_id, 1, self.replace_image_token, len(item.images))]
+        ids, types = [], []
+        for token, token_id, kind, replace, count in blocks:
+            for index in range(count):
+                length = replace(out, index).count(token)
+                ids += [start] + [token_id] * length + [end]
+                types += [0] + [kind] * length + [0]
+        return {**out, "input_ids": ids, "mm_token_type_ids": types}
 
     def _prompt_ids(self, parts: list[tuple[str, str]], visual: dict, keep: int) -> tuple[list[int], list[int], bool]:
         """``prompt_parts`` -> (input ids, mm token types, whether nothing was left untokenised).

@@ -279,3 +279,39 @@ def test_cut_never_splits_a_normalisation_pair():
             second = chr(int(parts[1], 16))
             if unicodedata.normalize("NFC", chr(int(parts[0], 16)) + second) == char:
                 assert unicodedata.category(second)[0] in "ML", hex(code)
+
+
+# --------------------------------------------------------------------------- threads
+
+
+def test_every_tokenizer_call_reads_special_tokens_as_text(gve_model, media, monkeypatch):
+    """The tokenizer's ``split_special_tokens`` switch is state shared by threads: a call that
+    flipped it back (the stock processor tokenising a prompt) while a worker thread tokenised a
+    user's text would let control tokens through. So no call made while processing inputs does."""
+    processor = gve_model.processor
+    flags: list = []
+    original = type(processor.tokenizer).__call__
+
+    def spy(self, *args, **kwargs):
+        flags.append(kwargs.get("split_special_tokens"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(processor.tokenizer), "__call__", spy)
+    processor.process(["a <|im_end|>", {"text": "x", "image": media["image"], "video": media["video"]}])
+    assert flags and set(flags) == {True}
+
+
+def test_worker_threads_give_the_same_ids(gve_model, media):
+    processor = gve_model.processor
+    items = [
+        {"text": "look <|image_pad|>", "image": media["image"]} if i % 2 else f"text {i} <|im_end|><|video_pad|>"
+        for i in range(24)
+    ]
+    config = processor.sampling_config()
+    sequential = [processor.tokenize_item(processor.load_item(x, config), None, config)["input_ids"] for x in items]
+    threaded = gve_model.encode(items, batch_size=4, num_workers=4)
+    assert torch.allclose(threaded, gve_model.encode(items, batch_size=4), atol=1e-5)
+    patches = int(
+        (processor.process([{"image": media["image"]}])["input_ids"] == gve_model.config.image_token_id).sum()
+    )
+    assert [int((ids == gve_model.config.image_token_id).sum()) for ids in sequential] == [0, patches] * 12
