@@ -1,9 +1,9 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
 """Search a folder of videos by text, image or video (the library of `gve search DIR QUERY`).
 
-The videos under DIR are embedded once with GVE and cached in ``DIR/.gve_cache`` (keyed by
-file content, model and preprocessing settings), so later searches only embed the query
-and whatever files are new or changed.
+The videos under DIR are embedded once with GVE and cached in ``DIR/.gve_cache`` (a
+`CachedEncoder`: keyed by file content, model and preprocessing settings), so later searches
+only embed the query and whatever files are new or changed.
 """
 
 from __future__ import annotations
@@ -14,27 +14,13 @@ from typing import Any
 
 import torch
 
-from .embedding_cache import EmbeddingCache, file_fingerprint
-from .inference import cache_settings, encode_cached
+from ._deprecation import moved_names
+from .directions import INSTRUCTIONS, of
+from .encoders import CachedEncoder, GVEEncoder
 from .modeling_gve import GVEModel
-from .prompts import DIRECTION_PROMPTS
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 CACHE_DIRNAME = ".gve_cache"
-LETTERS = {"text": "T", "image": "I", "video": "V"}
-
-
-def query_direction(kind: str) -> str:
-    """A query kind (``"text+image"``) -> its task direction against a video folder (``"TI2V"``)."""
-    return "".join(LETTERS[k] for k in kind.split("+")) + "2V"
-
-
-# Query instructions (system turn) per query kind with a default: the task-direction instructions
-# of `modeling_gve.prompts` (those GVE was trained and evaluated with). Other combinations
-# (image+video, text+image+video) have none: they need --instruction.
-QUERY_INSTRUCTIONS = {
-    kind: DIRECTION_PROMPTS[query_direction(kind)] for kind in ("text", "image", "video", "text+image", "text+video")
-}
 
 
 @dataclass
@@ -65,7 +51,8 @@ def build_query(
     text: str | None, image: str | None, video: str | None, instruction: str | None = None
 ) -> tuple[Any, str]:
     """The query item and its instruction: ``instruction`` if given, else the one of the query's
-    kind (`QUERY_INSTRUCTIONS`).
+    direction against a video folder (``text+image`` -> TI2V, `modeling_gve.directions.INSTRUCTIONS`:
+    those GVE was trained and evaluated with).
 
     Raises:
         ValueError: no query part, or a combination without a default instruction (image+video,
@@ -74,14 +61,15 @@ def build_query(
     item = {k: v for k, v in (("text", text), ("image", image), ("video", video)) if v is not None}
     if not item:
         raise ValueError("give a text query, --image or --video")
-    kind = "+".join(k for k in ("text", "image", "video") if k in item)
     if instruction is None:
-        if kind not in QUERY_INSTRUCTIONS:
+        direction = of(item, ["video"])
+        if direction.name not in INSTRUCTIONS:  # image+video, text+image+video
+            kinds = [d for d in INSTRUCTIONS if d.endswith("2V")]
             raise ValueError(
-                f"no default instruction for a {kind} query (defaults exist for {', '.join(QUERY_INSTRUCTIONS)}); "
-                'give one with --instruction "Find the video ..."'
+                f"no default instruction for a {'+'.join(item)} query ({direction.name}; defaults exist for "
+                f"{', '.join(kinds)}); give one with --instruction \"Find the video ...\""
             )
-        instruction = QUERY_INSTRUCTIONS[kind]
+        instruction = direction.instruction
     return item, instruction
 
 
@@ -105,14 +93,11 @@ def search_folder(
     """
     folder = Path(folder)
     videos = find_videos(folder) if videos is None else videos
-    cache = EmbeddingCache(folder / CACHE_DIRNAME, cache_settings(model))
-    keys = [file_fingerprint(p) for p in videos]
-    result = encode_cached(
-        model,
+    cached = CachedEncoder(GVEEncoder(model), folder / CACHE_DIRNAME)
+    result = cached.encode(
         [{"video": str(p)} for p in videos],
-        keys,
-        cache,
         batch_size=batch_size,
+        role="document",
         show_progress_bar=show_progress_bar,
         num_workers=num_workers,
     )
@@ -129,4 +114,20 @@ def search_folder(
     return hits, skipped
 
 
-__all__ = ["QUERY_INSTRUCTIONS", "SearchHit", "build_query", "find_videos", "query_direction", "search_folder"]
+def _query_direction(kind: str) -> str:
+    return of(kind.split("+"), ["video"]).name
+
+
+__getattr__ = moved_names(
+    __name__,
+    {
+        "LETTERS": "modeling_gve.directions:LETTERS",
+        "QUERY_INSTRUCTIONS": (
+            "modeling_gve.directions.INSTRUCTIONS (keyed by direction: a text query is T2V)",
+            lambda: {k: INSTRUCTIONS[_query_direction(k)] for k in ("text", "image", "video", "text+image", "text+video")},
+        ),
+        "query_direction": ("modeling_gve.directions.of(query_modalities, ['video']).name", lambda: _query_direction),
+    },
+)
+
+__all__ = ["SearchHit", "build_query", "find_videos", "search_folder"]

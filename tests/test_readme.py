@@ -221,13 +221,13 @@ def test_config_docstring_example_runs():
 
 def test_prompt_table_is_the_saved_prompts():
     from modeling_gve.processing_gve import DEFAULT_INSTRUCTION
-    from modeling_gve.prompts import UVRB_PROMPTS
+    from modeling_gve.uvrb.tasks import task_prompts
 
     text = (ROOT / "docs" / "sentence_transformers.md").read_text()
     rows = [line.split(" | ") for line in text.split("## Prompts", 1)[1].splitlines() if line.startswith("| `")]
     table = {cells[0].strip("| `"): cells[2].rstrip(" |") for cells in rows if len(cells) == 3}
     table.pop("prompt_name")  # the header
-    assert table == {**UVRB_PROMPTS, "document": DEFAULT_INSTRUCTION}
+    assert table == {**task_prompts(), "document": DEFAULT_INSTRUCTION}
 
 
 # --------------------------------------------------------------------------- commands

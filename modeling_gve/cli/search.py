@@ -39,7 +39,7 @@ def build_parser(prog: str = "gve search") -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..inference import load_gve  # the command's heavy imports, here only
+    from ..encoders import load_gve  # the command's heavy imports, here only
     from ..search import build_query, find_videos, search_folder
 
     query, instruction = build_query(args.query, args.image, args.video, args.instruction or None)

@@ -5,7 +5,7 @@ sharded pipeline from captioned videos to a Hub dataset with one config per retr
 Stages (each its own module, runnable separately with ``stages``):
 
 1. `quality` — quality control → asset pool: `rectify` (caption rules), `dynamics` (static
-   videos), `consistency` (embedder cosine, with `embedders`), `extract` (frames and clips);
+   videos), `consistency` (embedder cosine, through `modeling_gve.encoders`), `extract` (frames and clips);
 2. `enrich` — the MLLM captioner (`captioners`: OpenAI-compatible server or local transformers
    model) with the paper's prompts (`prompts`, files under ``prompts/``), JSON-schema validated;
 3. `tasks` — T2V, T2T, T2I, I2V, V2V, TI2V, TV2V rows; `negatives` — hard-negative mining;

@@ -21,9 +21,10 @@ from typing import Any, ClassVar, Literal, get_args
 
 from .._deprecation import moved_names, warn_moved
 from ..args import RecipeArguments, RecipeConfig
-from ..prompts import DIRECTION_PROMPTS
+from ..directions import instruction
 from ..suggest import did_you_mean
 
+# The directions V-SynFlow builds rows for (stage 3, `tasks.py`): a subset of `modeling_gve.directions`.
 TaskName = Literal["T2V", "T2T", "T2I", "I2V", "V2V", "TI2V", "TV2V"]
 StageName = Literal["qc", "enrich", "tasks"]
 EnrichKind = Literal["video_captions", "frame_captions", "ti_query", "tv_query"]
@@ -105,7 +106,7 @@ class QualityArguments(RecipeArguments):
         default=None, metadata={"help": "drop pairs with cosine(caption, video) below; null: score and report only"}
     )
     consistency_instruction: str = field(
-        default=DIRECTION_PROMPTS["T2V"],
+        default=instruction("T2V"),
         metadata={"help": "query instruction of the caption when scoring (GVE)"},
     )
     qc_report_only: bool = field(

@@ -15,30 +15,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..distributed import process_state
+from ..encoders import CachedEncoder, load_encoder
 from ..hub.publish import publish_dataset
+from ..pairs import remove_task, write_task
 from .config import SynthesisConfig
 from .workstore import atomic_write_json, shards_for_process
 
 if TYPE_CHECKING:
     from accelerate import PartialState
 
-    from .embedders import Embedder
+EMBEDDINGS_DIRNAME = "embeddings"  # the embedding cache, under the work folder
 
 
 class LazyEmbedder:
-    """Loads the configured embedder on first use (a resumed run with nothing left to embed never loads it)."""
+    """Loads the configured embedder on first use (a resumed run with nothing left to embed never
+    loads it), as a `CachedEncoder` over ``<work_dir>/embeddings``."""
 
     def __init__(self, config: SynthesisConfig, device: str):
         self.config, self.device, self._model = config, device, None
 
-    def __call__(self) -> Embedder:
+    def __call__(self) -> CachedEncoder:
         if self._model is None:
-            from .embedders import load_embedder
-
             q = self.config.quality
-            self._model = load_embedder(
-                q.embedder, q.embedder_type, device=self.device, dtype=q.embedder_dtype, batch_size=q.embed_batch_size
+            # trust_remote_code: as before for sentence-transformers models (GVE checkpoints need it)
+            encoder = load_encoder(
+                q.embedder, kind=q.embedder_type, device=self.device, dtype=q.embedder_dtype, trust_remote_code=True
             )
+            self._model = CachedEncoder(encoder, self.config.work_dir / EMBEDDINGS_DIRNAME)
         return self._model
 
 
@@ -116,7 +119,7 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
     from .enrich import Enrichment
     from .quality import QualityControl
     from .tasks import build_rows, check_rows, row_stats
-    from .writer import prune_media, remove_task, write_task
+    from .writer import prune_media
 
     root, t = config.output_dir, config.tasks
     mined = (
@@ -135,9 +138,9 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
             task,
             rows[task],
             root.resolve(),
-            config.work_dir,
             state.process_index,
             state.num_processes,
+            batch_size=config.quality.embed_batch_size,
             show_progress_bar=state.is_local_main_process,
         )
     state.wait_for_everyone()
@@ -150,7 +153,7 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
             task,
             rows[task],
             root.resolve(),
-            config.work_dir,
+            batch_size=config.quality.embed_batch_size,
             k=k,
             margin=t.negative_margin,
             chunk_size=t.mining_chunk_size,

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 from PIL import Image
 
-from ..training.data import write_task
+from ..pairs import write_task
 from .media import make_video
 from .tiny import make_tiny_checkpoint
 

@@ -79,7 +79,7 @@ class ModelArguments(RecipeArguments):
 
 @dataclass
 class DataArguments(RecipeArguments):
-    """The training data: a mixture file of tasks in the schema of docs/training-data.md."""
+    """The training data: a mixture file of tasks in the schema of docs/training_data.md (`modeling_gve.pairs`)."""
 
     mixture: str = field(metadata={"help": "Mixture YAML listing the tasks (see recipes/mixtures/)."})
     data_root: str | None = field(

@@ -7,7 +7,7 @@ import pytest
 import torch
 from helpers import BLOCK_PACKAGE, run_python
 
-from modeling_gve.convert import REMOTE_CODE_FILES
+from modeling_gve.checkpoint import CHECKPOINT_FILES, REMOTE_CODE_FILES, is_checkpoint_file
 
 
 def test_converted_folder_layout(tiny_converted):
@@ -21,6 +21,9 @@ def test_converted_folder_layout(tiny_converted):
     assert processor_config["processor_class"] == "GVEProcessor"
     assert processor_config["sampling"]["max_frames"] == 8
     assert processor_config["sampling"]["video_max_pixels"] == 200 * 28 * 28
+
+    assert set(CHECKPOINT_FILES) <= names  # the one list, which `gve hub` checks
+    assert [n for n in names if not is_checkpoint_file(n)] == []  # and nothing else is written
 
     from safetensors import safe_open
 

@@ -8,9 +8,10 @@ import torch
 from helpers import BLOCK_PACKAGE, REPO, run_python
 
 from modeling_gve import DEFAULT_INSTRUCTION, GVEInputError, VideoFrames
-from modeling_gve.prompts import UVRB_PROMPTS
+from modeling_gve.uvrb.tasks import task_prompts
 
 TOL = 1e-5
+UVRB_PROMPTS = task_prompts()
 # The 16 UVRB datasets in the order of the paper's Table 1 (SPEC §2).
 UVRB_NAMES = [
     "MSRVTT", "DiDeMo", "CRB-G", "CRB-S", "VDC-O", "CRB-T", "CMRB", "DREAM-E",
@@ -336,6 +337,9 @@ def test_save_load_round_trip(st_model, tiny_converted, items, tmp_path):
     query = loaded.encode_query(items, prompt_name="DiDeMo", convert_to_tensor=True)
     assert torch.equal(query, st_model.encode_query(items, prompt_name="DiDeMo", convert_to_tensor=True))
     # gve convert writes exactly what sentence-transformers itself writes for this model
+    from modeling_gve.checkpoint import CHECKPOINT_FILES
+
+    assert set(CHECKPOINT_FILES) <= {p.name for p in (tmp_path / "saved").iterdir()}
     for name in ("modules.json", "sentence_bert_config.json"):
         saved = json.loads((tmp_path / "saved" / name).read_text())
         assert saved == json.loads((tiny_converted / name).read_text()), name

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from helpers import REPO, accelerate_launch, subprocess_env
 
+from modeling_gve.directions import parse
 from modeling_gve.synthesis.config import TASKS, SynthesisConfig
-from modeling_gve.testing.loopback import LoopbackChatServer
 from modeling_gve.synthesis.pipeline import run
-from modeling_gve.synthesis.tasks import TASK_PATTERNS
+from modeling_gve.testing.loopback import LoopbackChatServer
 from modeling_gve.testing.media import make_video
 
 COLUMNS = ["id", "query_text", "query_image", "query_video", "pos_text", "pos_image", "pos_video", "negatives"]
@@ -83,10 +83,11 @@ def test_end_to_end_dataset_loads_per_task(captioned, tmp_path):
         ds = datasets.load_dataset(str(out), task, split="train", cache_dir=str(tmp_path / "hf"))
         assert ds.column_names == COLUMNS and len(ds) == 5
         assert ds.features["negatives"].feature["video"].dtype == "string"
-        queries, positive = TASK_PATTERNS[task]
+        direction = parse(task)
+        expected = {f"query_{m}" for m in direction.query} | {f"pos_{m}" for m in direction.candidate}
         for row in ds:
             present = {c for c in COLUMNS[1:-1] if row[c] is not None}
-            assert present == set(queries) | {positive}, (task, row)
+            assert present == expected, (task, row)
             for column in present - {"query_text", "pos_text"}:
                 assert (out / row[column]).is_file(), row[column]  # media paths are relative to the root
         assert len(set(ds["id"])) == len(ds)

@@ -16,7 +16,7 @@ from helpers import REPO, accelerate_launch, subprocess_env
 from safetensors.torch import load_file
 from training_helpers import TINY_SAMPLING
 
-from modeling_gve.training.data import DEFAULT_INSTRUCTIONS
+from modeling_gve.directions import instruction
 
 TINY_CPU = REPO / "recipes" / "configs" / "tiny-cpu.yaml"
 RECIPE = REPO / "recipes" / "pyramid.py"
@@ -58,7 +58,7 @@ def task_losses(model, data_root):
             return [{m: (r[f"{role}_{m}"] if m == "text" else str(data_root / r[f"{role}_{m}"]))
                      for m in ("text", "image", "video") if r[f"{role}_{m}"] is not None} for r in rows]  # fmt: skip
 
-        queries = model.encode(items("query"), instruction=DEFAULT_INSTRUCTIONS[task], **TINY_SAMPLING)
+        queries = model.encode(items("query"), instruction=instruction(task), **TINY_SAMPLING)
         positives = model.encode(items("pos"), **TINY_SAMPLING)
         losses[task] = float(F.cross_entropy(queries @ positives.T / 0.03, torch.arange(len(rows))))
     return losses
@@ -146,8 +146,7 @@ def test_merged_checkpoint_loads_with_gve_model_and_automodel_remote_code(traine
 
 
 def test_merged_checkpoint_loads_in_sentence_transformers(trained):
-    """Needs the sentence-transformers files that `save_gve_checkpoint` writes through
-    `CHECKPOINT_WRITERS` (the sentence-transformers integration): same vectors as `GVEModel`."""
+    """Needs the sentence-transformers files that `save_gve_checkpoint` writes: same vectors as `GVEModel`."""
     from sentence_transformers import SentenceTransformer
 
     from modeling_gve import GVEModel
@@ -158,7 +157,7 @@ def test_merged_checkpoint_loads_in_sentence_transformers(trained):
     st = SentenceTransformer(str(out), trust_remote_code=True, device="cpu")
     got = st.encode_document(texts, convert_to_tensor=True).cpu()
     hint = ("SentenceTransformer does not reproduce GVEModel's embeddings: the checkpoint lacks the "
-            "sentence-transformers files (written through modeling_gve.convert.CHECKPOINT_WRITERS)")  # fmt: skip
+            "sentence-transformers files (written by modeling_gve.checkpoint.save_gve_checkpoint)")  # fmt: skip
     assert got.shape == expected.shape, hint
     assert torch.allclose(got, expected, atol=1e-5), hint
 
