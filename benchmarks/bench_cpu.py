@@ -56,7 +56,7 @@ def build(size: str, dtype: torch.dtype, workdir: Path):
     from transformers.initialization import no_init_weights
 
     from modeling_gve import GVEModel, GVEProcessor
-    from modeling_gve.testing import make_tiny_checkpoint
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
 
     tiny = workdir / "tiny-gve"
     if not (tiny / "config.json").exists():
@@ -119,7 +119,7 @@ def main() -> None:
         args.dtype = args.child
         return child(args)
     if args.video is None:
-        from modeling_gve.testing import make_video
+        from modeling_gve.testing.media import make_video
 
         args.video = str(workdir / "testsrc2_720p_10s.mp4")
         if not Path(args.video).exists():

@@ -246,7 +246,7 @@ def main() -> None:
     torch.set_num_threads(1)  # the model runs on one core; readers take the others
 
     from modeling_gve import GVEModel
-    from modeling_gve.testing import make_tiny_checkpoint
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
 
     workdir = Path(args.workdir)
     videos = args._videos = make_video_set(workdir, args.videos, args.seconds, args.size, args.gop)

@@ -90,7 +90,7 @@ def prepare_model(model: str | None, workdir: Path) -> tuple[Path, Path]:
     the sentence-transformers files, which sentence-transformers loads with its stock modules."""
     if model is None:
         from modeling_gve.convert import convert_checkpoint
-        from modeling_gve.testing import make_tiny_checkpoint
+        from modeling_gve.testing.tiny import make_tiny_checkpoint
 
         model = str(convert_checkpoint(make_tiny_checkpoint(workdir / "tiny"), workdir / "tiny-converted"))
     folder, stock = Path(model), workdir / "stock"

@@ -32,9 +32,9 @@ from modeling_gve.synthesis.extract import (
     probe,
     segment_centres,
 )
-from modeling_gve.synthesis.loopback import LoopbackChatServer
+from modeling_gve.testing.loopback import LoopbackChatServer
 from modeling_gve.synthesis.prompts import PromptLibrary
-from modeling_gve.testing import make_video
+from modeling_gve.testing.media import make_video
 
 
 def timed(fn) -> float:

@@ -38,7 +38,8 @@ def peak_rss_mb() -> float:
 def worker(args: argparse.Namespace) -> dict:
     """One setting in this (fresh) process: warm-up step, then timed steps."""
     sys.path.insert(0, str(REPO))
-    from modeling_gve.testing import make_tiny_checkpoint, make_video
+    from modeling_gve.testing.media import make_video
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
     from modeling_gve.training.config import ModelArguments
     from modeling_gve.training.data import LoadedRow, TrainBatch, item_id
     from modeling_gve.training.loop import contrastive_backward, make_embed

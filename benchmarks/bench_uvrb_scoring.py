@@ -106,10 +106,10 @@ def _count_encodes(run) -> tuple[int, float, dict]:
 
 
 def bench_encoding(threads: int) -> None:
-    from modeling_gve.testing import make_tiny_checkpoint
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
     from modeling_gve.uvrb import TASKS
     from modeling_gve.uvrb.runner import UVRBRunConfig, run_uvrb
-    from modeling_gve.uvrb.testing import make_mini_uvrb
+    from modeling_gve.testing.mini_uvrb import make_mini_uvrb
 
     torch.set_num_threads(threads)
     tmp = Path(tempfile.mkdtemp(prefix="bench-uvrb-"))

@@ -137,7 +137,7 @@ def gve_config(size: dict, tokenizer, **overrides):
     """A `GVEConfig` of ``size`` whose special-token ids are ``tokenizer``'s (random weights need no
     real vocabulary: the embedding table keeps the real size)."""
     from modeling_gve import GVEConfig
-    from modeling_gve.testing import QWEN_SPECIAL_TOKENS
+    from modeling_gve.testing.tiny import QWEN_SPECIAL_TOKENS
 
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_SPECIAL_TOKENS}
     text = dict(size["text"])
@@ -200,7 +200,7 @@ def random_gve(
     ``"3B"`` / ``"7B"`` (real shapes, built in memory on ``device``: no download, no disk), with the
     tiny checkpoint's processor (its byte-level tokenizer: texts cost more tokens than with Qwen's)."""
     from modeling_gve import GVEModel, GVEProcessor
-    from modeling_gve.testing import make_tiny_checkpoint
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
 
     tiny = Path(workdir) / "tiny-gve"
     if not (tiny / "config.json").exists():
@@ -219,7 +219,7 @@ def random_gve(
 def bench_media(workdir: str | Path, *, tiny: bool) -> dict:
     """Videos (H.264, 30 fps; 1280x720 for a real run, 160x120 for ``tiny``), images and texts of
     different lengths: queries (short) and candidates (long)."""
-    from modeling_gve.testing import make_image, make_video
+    from modeling_gve.testing.media import make_image, make_video
 
     root = Path(workdir) / ("media-tiny" if tiny else "media-720p")
     size, seconds = ((160, 120), 2.0) if tiny else ((1280, 720), 10.0)

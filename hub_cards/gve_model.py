@@ -362,7 +362,7 @@ TRAINING_KEYS = (
     ("lora_dropout", "LoRA dropout"),
     ("lora_target_modules", "LoRA targets"),
     ("mixed_precision", "precision"),
-    ("max_frames", "frames per video"),
+    ("sampling", "preprocessing"),
     ("seed", "seed"),
 )
 
@@ -396,6 +396,8 @@ def training_section(record: dict | None) -> str:
     for key, label in TRAINING_KEYS:
         if config.get(key) is not None:
             value = config[key]
+            if isinstance(value, dict):  # sampling: {max_frames: 8, ...}
+                value = ", ".join(f"{k}={v}" for k, v in value.items())
             value = ", ".join(map(str, value)) if isinstance(value, list) else value
             lines.append(f"| {label} | `{value}` |")
     for key, label in (("global_step", "optimizer steps"), ("samples_seen", "training pairs seen"),

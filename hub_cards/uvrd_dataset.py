@@ -20,6 +20,8 @@ from typing import Any
 import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
+from modeling_gve.pairs import config_entry
+
 TEMPLATE = Path(__file__).parent / "templates" / "uvrd_dataset.md"
 TASK_ORDER = ("T2T", "T2I", "T2V", "I2V", "V2V", "TI2V", "TV2V")
 TASK_SHAPES = {
@@ -204,9 +206,7 @@ def build_uvrd_dataset_card(
         size_categories=[size_category(total)],
         task_categories=["feature-extraction"],
         tags=["video-retrieval", "video-text-retrieval", "synthetic", "gve", "v-synflow", "uvrd"],
-        configs=[
-            {"config_name": t, "data_files": [{"split": "train", "path": f"{t}/*.parquet"}]} for t in _ordered(tasks)
-        ],
+        configs=[config_entry(t) for t in _ordered(tasks)],
     )
     settings = stats.get("settings", {})
     return DatasetCard.from_template(

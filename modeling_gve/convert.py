@@ -1,58 +1,18 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""`gve convert`: a released or trained GVE checkpoint -> a self-contained packaged checkpoint.
-
-The output folder holds:
-  * ``config.json`` with ``model_type: gve`` and an ``auto_map``, ``model.safetensors``
-    (transformers 5 key names, no ``lm_head``);
-  * the processor files with GVE's preprocessing defaults (``processor_config.json``,
-    tokenizer, chat template);
-  * the remote-code files (``configuration_gve.py``, ``modeling_gve.py``,
-    ``processing_gve.py``, ``video.py``), so that
-    ``AutoModel.from_pretrained(DST, trust_remote_code=True)`` works without this package,
-    and ``import modeling_gve`` makes it load without remote code;
-  * the sentence-transformers files (`sentence_transformers_checkpoint.py`), so that
-    ``SentenceTransformer(DST, trust_remote_code=True)`` loads it too.
+"""`gve convert`: a released or trained GVE checkpoint -> a self-contained packaged checkpoint
+(what it holds: `modeling_gve.checkpoint`).
 """
 
 from __future__ import annotations
 
-import argparse
-import shutil
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-from .configuration_gve import GVEConfig
+from ._deprecation import moved_names
+from .checkpoint import save_gve_checkpoint
 from .modeling_gve import GVEModel
 from .processing_gve import GVEProcessor
-from .sentence_transformers_checkpoint import write_sentence_transformers_files
-
-REMOTE_CODE_FILES = ("configuration_gve.py", "modeling_gve.py", "processing_gve.py", "video.py")
-MODEL_AUTO_MAP = {"AutoConfig": "configuration_gve.GVEConfig", "AutoModel": "modeling_gve.GVEModel"}
-PROCESSOR_AUTO_MAP = {"AutoProcessor": "processing_gve.GVEProcessor"}
-
-# Extra writers run by `save_gve_checkpoint` (e.g. the sentence-transformers files); each
-# takes (model, processor, folder). Kept as an explicit list so a reader sees every file.
-CHECKPOINT_WRITERS: list[Callable[[GVEModel, GVEProcessor, Path], None]] = [write_sentence_transformers_files]
-
-
-def save_gve_checkpoint(model: GVEModel, processor: GVEProcessor, folder: str | Path) -> Path:
-    """Write ``model`` and ``processor`` as a self-contained GVE checkpoint (see module doc)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    model.config.architectures = ["GVEModel"]
-    model.config.auto_map = dict(MODEL_AUTO_MAP)
-    # transformers 5 key names, whatever layout the weights were loaded from
-    model.save_pretrained(str(folder), save_original_format=False)
-    processor.auto_map = dict(PROCESSOR_AUTO_MAP)
-    processor.save_pretrained(str(folder))
-    source = Path(__file__).parent
-    for name in REMOTE_CODE_FILES:
-        shutil.copyfile(source / name, folder / name)
-    for writer in CHECKPOINT_WRITERS:
-        writer(model, processor, folder)
-    return folder
 
 
 def convert_checkpoint(
@@ -76,23 +36,12 @@ def convert_checkpoint(
     return save_gve_checkpoint(model, processor, dst)
 
 
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "convert",
-        help="Write a self-contained GVE checkpoint (AutoModel, remote code, processor defaults).",
-        description=convert_checkpoint.__doc__,
-    )
-    parser.add_argument("src", help="released/trained checkpoint: local folder or Hub id (Alibaba-NLP/GVE-3B)")
-    parser.add_argument("dst", help="output folder")
-    parser.add_argument("--revision", default=None, help="Hub revision of SRC")
-    parser.add_argument("--dtype", default="auto", choices=["auto", "bfloat16", "float16", "float32"])
-    parser.set_defaults(func=_run)
+__getattr__ = moved_names(
+    __name__,
+    {
+        "GVEConfig": "modeling_gve.configuration_gve:GVEConfig",
+        "REMOTE_CODE_FILES": "modeling_gve.checkpoint:REMOTE_CODE_FILES",
+    },
+)
 
-
-def _run(args: argparse.Namespace) -> None:
-    dtype = args.dtype if args.dtype == "auto" else getattr(torch, args.dtype)
-    out = convert_checkpoint(args.src, args.dst, revision=args.revision, dtype=dtype)
-    print(f"Wrote GVE checkpoint to {out}")
-
-
-__all__ = ["convert_checkpoint", "save_gve_checkpoint", "REMOTE_CODE_FILES", "CHECKPOINT_WRITERS", "GVEConfig"]
+__all__ = ["convert_checkpoint"]

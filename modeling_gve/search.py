@@ -1,43 +1,26 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""`gve search DIR QUERY`: search a folder of videos by text, image or video.
+"""Search a folder of videos by text, image or video (the library of `gve search DIR QUERY`).
 
-The videos under DIR are embedded once with GVE and cached in ``DIR/.gve_cache`` (keyed by
-file content, model and preprocessing settings), so later searches only embed the query
-and whatever files are new or changed.
+The videos under DIR are embedded once with GVE and cached in ``DIR/.gve_cache`` (a
+`CachedEncoder`: keyed by file content, model and preprocessing settings), so later searches
+only embed the query and whatever files are new or changed.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .embedding_cache import EmbeddingCache, file_fingerprint
-from .inference import DEFAULT_MODEL, cache_settings, encode_cached, load_gve
+from ._deprecation import moved_names
+from .directions import INSTRUCTIONS, of
+from .encoders import CachedEncoder, GVEEncoder
 from .modeling_gve import GVEModel
-from .prompts import DIRECTION_PROMPTS
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 CACHE_DIRNAME = ".gve_cache"
-LETTERS = {"text": "T", "image": "I", "video": "V"}
-
-
-def query_direction(kind: str) -> str:
-    """A query kind (``"text+image"``) -> its task direction against a video folder (``"TI2V"``)."""
-    return "".join(LETTERS[k] for k in kind.split("+")) + "2V"
-
-
-# Query instructions (system turn) per query kind with a default: the task-direction instructions
-# of `modeling_gve.prompts` (those GVE was trained and evaluated with). Other combinations
-# (image+video, text+image+video) have none: they need --instruction.
-QUERY_INSTRUCTIONS = {
-    kind: DIRECTION_PROMPTS[query_direction(kind)] for kind in ("text", "image", "video", "text+image", "text+video")
-}
 
 
 @dataclass
@@ -68,7 +51,8 @@ def build_query(
     text: str | None, image: str | None, video: str | None, instruction: str | None = None
 ) -> tuple[Any, str]:
     """The query item and its instruction: ``instruction`` if given, else the one of the query's
-    kind (`QUERY_INSTRUCTIONS`).
+    direction against a video folder (``text+image`` -> TI2V, `modeling_gve.directions.INSTRUCTIONS`:
+    those GVE was trained and evaluated with).
 
     Raises:
         ValueError: no query part, or a combination without a default instruction (image+video,
@@ -77,14 +61,15 @@ def build_query(
     item = {k: v for k, v in (("text", text), ("image", image), ("video", video)) if v is not None}
     if not item:
         raise ValueError("give a text query, --image or --video")
-    kind = "+".join(k for k in ("text", "image", "video") if k in item)
     if instruction is None:
-        if kind not in QUERY_INSTRUCTIONS:
+        direction = of(item, ["video"])
+        if direction.name not in INSTRUCTIONS:  # image+video, text+image+video
+            kinds = [d for d in INSTRUCTIONS if d.endswith("2V")]
             raise ValueError(
-                f"no default instruction for a {kind} query (defaults exist for {', '.join(QUERY_INSTRUCTIONS)}); "
-                'give one with --instruction "Find the video ..."'
+                f"no default instruction for a {'+'.join(item)} query ({direction.name}; defaults exist for "
+                f"{', '.join(kinds)}); give one with --instruction \"Find the video ...\""
             )
-        instruction = QUERY_INSTRUCTIONS[kind]
+        instruction = direction.instruction
     return item, instruction
 
 
@@ -108,14 +93,11 @@ def search_folder(
     """
     folder = Path(folder)
     videos = find_videos(folder) if videos is None else videos
-    cache = EmbeddingCache(folder / CACHE_DIRNAME, cache_settings(model))
-    keys = [file_fingerprint(p) for p in videos]
-    result = encode_cached(
-        model,
+    cached = CachedEncoder(GVEEncoder(model), folder / CACHE_DIRNAME)
+    result = cached.encode(
         [{"video": str(p)} for p in videos],
-        keys,
-        cache,
         batch_size=batch_size,
+        role="document",
         show_progress_bar=show_progress_bar,
         num_workers=num_workers,
     )
@@ -132,51 +114,20 @@ def search_folder(
     return hits, skipped
 
 
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "search",
-        help="Search a folder of videos by text, image or video (embeddings cached beside the videos).",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("folder", help="folder of videos (searched recursively)")
-    parser.add_argument("query", nargs="?", default=None, help="text query")
-    parser.add_argument("--image", default=None, help="image query (combined with the text if both are given)")
-    parser.add_argument("--video", default=None, help="video clip query (combined with the text if both are given)")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"GVE checkpoint, Hub id or folder (default {DEFAULT_MODEL})")
-    parser.add_argument("--revision", default=None, help="Hub revision of --model")
-    parser.add_argument("--top-k", type=int, default=5)
-    parser.add_argument("--instruction", default=None, help="query instruction (default: one per query kind)")
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--num-workers", type=int, default=2, help="threads decoding videos ahead of the model")
-    parser.add_argument("--device", default=None, help="cuda, cpu, mps (default: best available)")
-    parser.add_argument("--dtype", default=None, choices=["bfloat16", "float16", "float32"])
-    parser.add_argument("--json", action="store_true", help="print results as JSON")
-    parser.set_defaults(func=_run)
+def _query_direction(kind: str) -> str:
+    return of(kind.split("+"), ["video"]).name
 
 
-def _run(args: argparse.Namespace) -> int:
-    query, instruction = build_query(args.query, args.image, args.video, args.instruction or None)
-    videos = find_videos(args.folder)  # listed (and checked) before loading a multi-GB model
-    model = load_gve(args.model, revision=args.revision, device=args.device, dtype=args.dtype)
-    hits, skipped = search_folder(
-        model,
-        args.folder,
-        query,
-        instruction=instruction,
-        top_k=args.top_k,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        videos=videos,
-    )
-    for path, reason in skipped:
-        print(f"skipped {reason}", file=sys.stderr)
-    if args.json:
-        print(json.dumps([hit.__dict__ for hit in hits], indent=2))
-    else:
-        for hit in hits:
-            print(f"{hit.rank:>3}  {hit.score:+.4f}  {hit.path}")
-    return 0 if hits else 1
+__getattr__ = moved_names(
+    __name__,
+    {
+        "LETTERS": "modeling_gve.directions:LETTERS",
+        "QUERY_INSTRUCTIONS": (
+            "modeling_gve.directions.INSTRUCTIONS (keyed by direction: a text query is T2V)",
+            lambda: {k: INSTRUCTIONS[_query_direction(k)] for k in ("text", "image", "video", "text+image", "text+video")},
+        ),
+        "query_direction": ("modeling_gve.directions.of(query_modalities, ['video']).name", lambda: _query_direction),
+    },
+)
 
-
-__all__ = ["QUERY_INSTRUCTIONS", "SearchHit", "build_query", "find_videos", "query_direction", "search_folder"]
+__all__ = ["SearchHit", "build_query", "find_videos", "search_folder"]

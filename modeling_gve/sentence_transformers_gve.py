@@ -337,36 +337,36 @@ class GVETransformer(Transformer):
     # ------------------------------------------------------------------ save
 
     def save(self, output_path: str, *args: Any, safe_serialization: bool = True, **kwargs: Any) -> None:
-        """Write a self-contained GVE checkpoint: weights (transformers 5 key names), processor,
-        ``sentence_bert_config.json`` and the remote-code files of this module, the model and the
-        processor (installed package or remote code alike), so the folder loads anywhere."""
-        # An installed-package model/processor does not record where its remote code lives.
-        if not getattr(self.model.config, "auto_map", None):
-            self.model.config.auto_map = {
-                "AutoConfig": _class_ref(self.model.config),
-                "AutoModel": _class_ref(self.model),
-            }
-        if not getattr(self.processor, "auto_map", None):
-            self.processor.auto_map = {"AutoProcessor": _class_ref(self.processor)}
-        self.model.save_pretrained(output_path, safe_serialization=safe_serialization, save_original_format=False)
-        self.processor.save_pretrained(output_path)
+        """Write a self-contained GVE checkpoint (`save_gve_files`) and ``sentence_bert_config.json``;
+        sentence-transformers writes its own files around it. Weights are always safetensors."""
+        save_gve_files(self.model, self.processor, output_path)
         self.save_config(output_path)
-        for source in self.code_files():
-            target = Path(output_path) / Path(source).name
-            if not target.exists() or not os.path.samefile(source, target):
-                shutil.copyfile(source, target)
-
-    def code_files(self) -> list[str]:
-        """This module's file, the files defining the model, config and processor classes, and
-        every file they import relatively (flat, as transformers lays out remote code)."""
-        roots = [__file__] + [
-            sys.modules[type(obj).__module__].__file__ for obj in (self.model, self.model.config, self.processor)
-        ]
-        files = {Path(f).name: f for root in roots for f in [root, *get_relative_import_files(root)]}
-        return sorted(files.values())
 
     def __repr__(self) -> str:
         return f"GVETransformer({dict(self.get_config_dict(), architecture=type(self.model).__name__)})"
+
+
+def save_gve_files(model: Any, processor: Any, folder: str | os.PathLike) -> None:
+    """Write a GVE model and its processor into ``folder`` so that it loads anywhere: the weights
+    (transformers 5 key names), the processor files, and the remote code: the files defining the
+    config, model and processor classes and this module, with every file they import relatively,
+    flat as transformers lays out remote code (installed package or remote code alike).
+
+    `modeling_gve.checkpoint.save_gve_checkpoint` adds the sentence-transformers files. This lives
+    here, in the remote-code set, because a model loaded as remote code saves without the package.
+    """
+    model.config.architectures = [type(model).__name__]
+    # An installed-package class records no remote code of its own: name the copied files.
+    model.config.auto_map = {"AutoConfig": _class_ref(model.config), "AutoModel": _class_ref(model)}
+    processor.auto_map = {"AutoProcessor": _class_ref(processor)}
+    model.save_pretrained(str(folder), save_original_format=False)
+    processor.save_pretrained(str(folder))
+    roots = [__file__] + [sys.modules[type(obj).__module__].__file__ for obj in (model, model.config, processor)]
+    files = {Path(f).name: f for root in roots for f in [root, *get_relative_import_files(root)]}
+    for source in files.values():
+        target = Path(folder) / Path(source).name
+        if not target.exists() or not os.path.samefile(source, target):
+            shutil.copyfile(source, target)
 
 
 def _class_ref(obj: Any) -> str:
@@ -398,4 +398,5 @@ __all__ = [
     "MODALITY_CONFIG",
     "processing_kwargs_from_sampling",
     "sampling_from_processing_kwargs",
+    "save_gve_files",
 ]

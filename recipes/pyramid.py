@@ -12,7 +12,7 @@ Usage:
         recipes/pyramid.py --config recipes/configs/gve-7b.yaml --output_dir outputs/gve-7b --learning_rate 2e-5
 
     # A tiny model on CPU, in minutes (make the tiny checkpoint and data first)
-    python -m modeling_gve.training.synthetic outputs/tiny
+    python -m modeling_gve.testing.synthetic_tasks outputs/tiny
     accelerate launch --config_file recipes/accelerate/multi_cpu.yaml \\
         recipes/pyramid.py --config recipes/configs/tiny-cpu.yaml
 
@@ -30,7 +30,7 @@ import logging
 import os
 from pathlib import Path
 
-from modeling_gve.training.config import PyramidConfig, parse_config
+from modeling_gve.training.config import PyramidConfig
 from modeling_gve.training.loop import train
 
 
@@ -53,4 +53,6 @@ def main(config: PyramidConfig) -> Path:
 
 
 if __name__ == "__main__":
-    main(parse_config())
+    # Settings: YAML defaults (--config) + command-line overrides, checked; unknown keys: "did you mean"
+    parser = PyramidConfig.parser(description=__doc__)
+    main(PyramidConfig(*parser.parse_args_and_config()))

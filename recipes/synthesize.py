@@ -26,7 +26,6 @@ extension (T2V, T2T, T2I, I2V, V2V, TI2V, TV2V) with optional hard negatives →
 task + media + dataset card, optionally pushed to the Hub.
 """
 
-import argparse
 import sys
 
 from modeling_gve.synthesis.config import (  # noqa: F401 - the argument dataclasses of this recipe
@@ -34,15 +33,16 @@ from modeling_gve.synthesis.config import (  # noqa: F401 - the argument datacla
     DataArguments,
     HubArguments,
     QualityArguments,
+    SynthesisConfig,
     TaskArguments,
-    parse_args,
 )
 from modeling_gve.synthesis.pipeline import run_and_report
 
 
-def main(argv=None) -> int:
-    # Settings: YAML defaults + command-line overrides, checked
-    config = parse_args(argv, prog=None, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    # Settings: YAML defaults (--config) + command-line overrides, checked; unknown keys: "did you mean"
+    parser = SynthesisConfig.parser(description=__doc__)
+    config = SynthesisConfig(*parser.parse_args_and_config(argv))
     # Quality control → enrichment → task extension → dataset folder (+ card, + Hub push)
     return run_and_report(config)
 

@@ -26,7 +26,7 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def tiny_ckpt(tmp_path_factory) -> Path:
     """A random-weight GVE checkpoint in the released layout (transformers 4.x key names)."""
-    from modeling_gve.testing import make_tiny_checkpoint
+    from modeling_gve.testing.tiny import make_tiny_checkpoint
 
     return make_tiny_checkpoint(tmp_path_factory.mktemp("tiny-gve-v4"), layout="v4", seed=0)
 
@@ -49,7 +49,7 @@ def gve_model(tiny_ckpt):
 @pytest.fixture(scope="session")
 def media(tmp_path_factory) -> dict:
     """Real encoded media: a few short videos of different lengths/sizes and two images."""
-    from modeling_gve.testing import make_image, make_video
+    from modeling_gve.testing.media import make_image, make_video
 
     root = tmp_path_factory.mktemp("media")
     return {

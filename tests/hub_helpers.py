@@ -34,10 +34,10 @@ def uvrb_results_file(tmp_path_factory: pytest.TempPathFactory, checkpoint: Path
 
 def vsynflow_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A V-SynFlow dataset folder made by the pipeline (loopback captioner, three real videos)."""
-    from modeling_gve.synthesis.config import build_config
-    from modeling_gve.synthesis.loopback import LoopbackChatServer
+    from modeling_gve.synthesis.config import SynthesisConfig
+    from modeling_gve.testing.loopback import LoopbackChatServer
     from modeling_gve.synthesis.pipeline import run
-    from modeling_gve.testing import make_video
+    from modeling_gve.testing.media import make_video
 
     base = tmp_path_factory.getbasetemp()
     out = base / "hub-vsynflow"
@@ -65,5 +65,5 @@ def vsynflow_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "qc_workers": 1,
             "pretty_name": "My UVRD",
         }
-        run(build_config(settings))
+        run(SynthesisConfig.from_values(settings))
     return out

@@ -8,10 +8,11 @@ import pytest
 import yaml
 from helpers import REPO, accelerate_launch, subprocess_env
 
-from modeling_gve.synthesis.config import TASKS, build_config
-from modeling_gve.synthesis.loopback import LoopbackChatServer
+from modeling_gve.synthesis.config import TASKS, SynthesisConfig
+from modeling_gve.testing.loopback import LoopbackChatServer
 from modeling_gve.synthesis.pipeline import run as synthesize
-from modeling_gve.testing import make_tiny_checkpoint, make_video
+from modeling_gve.testing.media import make_video
+from modeling_gve.testing.tiny import make_tiny_checkpoint
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def uvrd(tmp_path_factory):
     (root / "in" / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     with LoopbackChatServer() as server:
         stats = synthesize(
-            build_config(
+            SynthesisConfig.from_values(
                 {
                     "input": str(root / "in"),
                     "output_dir": str(root / "uvrd"),

@@ -18,8 +18,8 @@ TEST_SAMPLING = {
 
 
 def mini_uvrb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The mini-UVRB of `modeling_gve.uvrb.testing`, built once per session (read-only by convention)."""
-    from modeling_gve.uvrb.testing import make_mini_uvrb
+    """The mini-UVRB of `modeling_gve.testing.mini_uvrb`, built once per session (read-only by convention)."""
+    from modeling_gve.testing.mini_uvrb import make_mini_uvrb
 
     root = tmp_path_factory.getbasetemp() / "mini-uvrb"
     if not (root / ".complete").exists():

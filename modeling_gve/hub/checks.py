@@ -15,18 +15,8 @@ from typing import Any
 
 import yaml
 
-from ..convert import REMOTE_CODE_FILES
+from ..checkpoint import CHECKPOINT_FILES
 
-# What `save_gve_checkpoint` writes (besides the weights and tokenizer files).
-CHECKPOINT_FILES = (
-    "config.json",
-    "processor_config.json",
-    *REMOTE_CODE_FILES,
-    "modules.json",
-    "config_sentence_transformers.json",
-    "sentence_bert_config.json",
-    "sentence_transformers_gve.py",
-)
 PROBE_TEXT = "a dog catches a frisbee in a park"
 # GVEModel and SentenceTransformer run the same computation; in bf16 they may differ by rounding.
 MIN_PATH_AGREEMENT = 0.99

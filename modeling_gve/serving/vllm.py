@@ -5,9 +5,9 @@ vLLM runs GVE's backbone (``Qwen2_5_VLForConditionalGeneration``) with its pooli
 (``runner="pooling", convert="embed"``: the last token's hidden state, L2-normalised). What makes the
 vectors GVE's is the request, built here on the client:
 
-* ``prompt_token_ids``: `format_prompt` (instruction in the system turn; videos, images, then text) with
-  the appended ``<|endoftext|>``, tokenized with the checkpoint's tokenizer, one placeholder token per
-  image or video (vLLM expands it), truncated as `GVEProcessor.tokenize_item` truncates;
+* ``prompt_token_ids``: `GVEProcessor.tokenize_item`'s ids (`format_prompt`: the instruction in the system
+  turn; videos, images, then text; the appended ``<|endoftext|>``; truncation), with each image or video
+  block collapsed to one placeholder token, which vLLM expands again;
 * ``multi_modal_data``: the frames GVE's reader samples and resizes (`read_item`: 8 frames, the
   reference resize), each video as ``(frames (T, H, W, 3) uint8, metadata)`` whose ``fps``,
   ``frames_indices`` and ``total_num_frames`` give ``second_per_grid_ts = 2 / sampled fps``; images
@@ -25,8 +25,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from ..processing_gve import GVEProcessor, SamplingConfig, format_prompt, read_item
-from ..video import GVEInputError
+from ..processing_gve import GVEProcessor, SamplingConfig
 
 CHAT_TEMPLATE_PATH = Path(__file__).with_name("gve_chat_template.jinja")
 
@@ -38,15 +37,6 @@ POOLER = {"pooling_type": "LAST", "normalize": True}
 # A converted checkpoint (``gve convert``) says ``model_type: gve``; vLLM knows the backbone by its
 # Qwen2.5-VL names.
 HF_OVERRIDES_FOR_CONVERTED = {"architectures": ["Qwen2_5_VLForConditionalGeneration"], "model_type": "qwen2_5_vl"}
-
-
-def _media_tokens(processor: GVEProcessor, frames: int, height: int, width: int) -> int:
-    """Tokens one image (``frames=1``) or video becomes in the language model: its patch grid
-    ``(T / temporal_patch_size, H / patch, W / patch)`` over ``merge_size**2``."""
-    image = processor.image_processor
-    temporal = processor.video_processor.temporal_patch_size
-    grid_t = max(frames // temporal, 1)
-    return grid_t * (height // image.patch_size) * (width // image.patch_size) // image.merge_size**2
 
 
 def vllm_request(
@@ -77,20 +67,13 @@ def vllm_request(
     if video_metadata not in ("tuple", "kwargs"):
         raise ValueError(f"video_metadata must be 'tuple' or 'kwargs', got {video_metadata!r}")
     config = sampling or processor.sampling_config()
-    loaded = read_item(item, config)
-    prompt = format_prompt(
-        instruction if instruction is not None else processor.instruction,
-        loaded.text,
-        num_images=len(loaded.images),
-        num_videos=len(loaded.videos),
-    )
-    ids = processor.tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    tokens = [_media_tokens(processor, len(v.frames), *v.frames.shape[-2:]) for v in loaded.videos]
-    tokens += [_media_tokens(processor, 1, image.height, image.width) for image in loaded.images]
-    extra = sum(n - 1 for n in tokens)  # each placeholder becomes n tokens in vLLM
-    ids = _truncate(processor, ids, extra, config.max_length, loaded.name)
-    request: dict = {"prompt_token_ids": ids + [processor.embed_token_id]}
-    if not tokens:
+    loaded = processor.load_item(item, config)
+    # `encode`'s own token ids (template, user text never read as control tokens, truncation),
+    # with each image or video block collapsed to the one placeholder vLLM expands again
+    ids = processor.tokenize_item(loaded, instruction, config)["input_ids"].tolist()
+    placeholders = {processor.image_token_id, processor.video_token_id}
+    request: dict = {"prompt_token_ids": [t for i, t in enumerate(ids) if t not in placeholders or ids[i - 1] != t]}
+    if not loaded.images and not loaded.videos:
         return request
     data: dict = {}
     kwargs: dict = {"do_resize": False, "do_sample_frames": False}
@@ -106,22 +89,6 @@ def vllm_request(
         data["image"] = list(loaded.images)
     request.update(multi_modal_data=data, mm_processor_kwargs=kwargs)
     return request
-
-
-def _truncate(processor: GVEProcessor, ids: list[int], extra: int, max_length: int, name: str) -> list[int]:
-    """`GVEProcessor.tokenize_item`'s rule on the expanded prompt (keep ``max_length - 1`` tokens, then
-    the embedding token; never cut a visual token), applied to the unexpanded ``ids``."""
-    keep = max_length - 1
-    if len(ids) + extra <= keep:
-        return ids
-    last_visual = max((i for i, t in enumerate(ids) if t in processor.vision_token_ids), default=-1)
-    if last_visual + extra >= keep:
-        raise GVEInputError(
-            name,
-            f"needs {len(ids) + extra + 1} tokens, more than max_length={max_length}, and its visual tokens "
-            "would be cut; raise max_length or lower max_frames / video_max_pixels",
-        )
-    return ids[: keep - extra]
 
 
 def expected_prompt(processor: GVEProcessor, request: dict) -> str:

@@ -5,7 +5,7 @@ TRL/alignment-handbook style: a flat YAML file (``recipes/configs/vsynflow.yaml`
 defaults, ``--name value`` on the command line overrides them, and every key belongs to one
 of the dataclasses below. Unknown keys (in the file or on the command line) are errors with
 a "did you mean"; values are type-checked (``Literal`` fields list the valid choices). The
-parsing and checking are `modeling_gve.recipe_config`'s, shared with the training recipe.
+parsing and checking are `modeling_gve.args`'s, shared with the training recipe.
 
 On the command line a list is one YAML list or several values, a mapping is YAML, and
 ``null`` clears an optional setting: ``--tasks '[T2V, I2V]'`` (or ``--tasks T2V I2V``),
@@ -14,15 +14,17 @@ On the command line a list is one YAML list or several values, a mapping is YAML
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
-from ..embedding_cache import json_digest
-from ..processing_gve import did_you_mean
-from ..prompts import DIRECTION_PROMPTS
-from ..recipe_config import RecipeArguments, RecipeConfig, load_yaml_config
+from .._deprecation import moved_names, warn_moved
+from ..args import RecipeArguments, RecipeConfig
+from ..directions import instruction
+from ..suggest import did_you_mean
 
+# The directions V-SynFlow builds rows for (stage 3, `tasks.py`): a subset of `modeling_gve.directions`.
 TaskName = Literal["T2V", "T2T", "T2I", "I2V", "V2V", "TI2V", "TV2V"]
 StageName = Literal["qc", "enrich", "tasks"]
 EnrichKind = Literal["video_captions", "frame_captions", "ti_query", "tv_query"]
@@ -104,7 +106,7 @@ class QualityArguments(RecipeArguments):
         default=None, metadata={"help": "drop pairs with cosine(caption, video) below; null: score and report only"}
     )
     consistency_instruction: str = field(
-        default=DIRECTION_PROMPTS["T2V"],
+        default=instruction("T2V"),
         metadata={"help": "query instruction of the caption when scoring (GVE)"},
     )
     qc_report_only: bool = field(
@@ -139,11 +141,17 @@ class CaptionerArguments(RecipeArguments):
     )
     captioner_concurrency: int = field(default=16, metadata={"help": "requests in flight (openai)"})
     captioner_timeout: float = field(default=180.0, metadata={"help": "seconds per request before it is retried"})
-    captioner_max_retries: int = field(default=3, metadata={"help": "retries of a request on timeouts / 429 / 5xx"})
+    captioner_request_retries: int = field(
+        default=3,
+        metadata={"help": "transport retries: a request that timed out or got HTTP 429 / 5xx is sent again up to "
+                  "this many times (no answer was read); still failing, it is left for the next run"},
+    )  # fmt: skip
     captioner_backoff: float = field(default=1.0, metadata={"help": "first retry delay in seconds (doubles)"})
-    captioner_max_attempts: int = field(
-        default=3, metadata={"help": "generations per request before an invalid output is recorded as a failure"}
-    )
+    captioner_generation_attempts: int = field(
+        default=3,
+        metadata={"help": "answers per request: an answer that is not valid (JSON, schema, word ranges) is "
+                  "generated again, up to this many answers in all; then the request is recorded as failed"},
+    )  # fmt: skip
     captioner_temperature: float = field(default=0.7)
     captioner_max_tokens: int = field(default=1024)
     captioner_guided_json: bool = field(
@@ -218,6 +226,12 @@ class SynthesisConfig(RecipeConfig):
     tasks: TaskArguments
     hub: HubArguments
 
+    # renamed keys, accepted with a FutureWarning until the next release
+    DEPRECATED_KEYS: ClassVar[dict[str, str]] = {
+        "captioner_max_retries": "captioner_request_retries",
+        "captioner_max_attempts": "captioner_generation_attempts",
+    }
+
     def __post_init__(self) -> None:
         _check_semantics(self)
 
@@ -246,8 +260,8 @@ def _check_semantics(config: SynthesisConfig) -> None:
         ("frames_per_video", q.frames_per_video, 0),
         ("clips_per_video", q.clips_per_video, 0),
         ("captioner_concurrency", c.captioner_concurrency, 1),
-        ("captioner_max_attempts", c.captioner_max_attempts, 1),
-        ("captioner_max_retries", c.captioner_max_retries, 0),
+        ("captioner_generation_attempts", c.captioner_generation_attempts, 1),
+        ("captioner_request_retries", c.captioner_request_retries, 0),
         ("embed_batch_size", q.embed_batch_size, 1),
         ("qc_workers", q.qc_workers, 1),
     ):
@@ -268,23 +282,36 @@ def _check_semantics(config: SynthesisConfig) -> None:
         raise ValueError("push_to_hub: true needs hub_repo_id (e.g. my-org/my-uvrd)")
 
 
-# The functions the recipe, `gve synthesize`, the tests and the README use.
-build_config = SynthesisConfig.from_values  # a flat {key: value} mapping -> checked settings
-add_arguments = SynthesisConfig.add_arguments  # --config and one option per setting on a parser
-config_from_args = SynthesisConfig.from_args  # the YAML file of args.config overridden by the given options
-load_yaml = load_yaml_config
-
-
 def parse_args(argv: list[str] | None = None, prog: str = "synthesize", **parser_kwargs: Any) -> SynthesisConfig:
     """``[--config FILE.yaml] [--key value ...]`` -> checked settings."""
     parser_kwargs.setdefault("description", "V-SynFlow data synthesis.")
     return SynthesisConfig.parse(argv, prog=prog, **parser_kwargs)
 
 
-def fingerprint(*parts: Any) -> str:
-    """A short stable hash of JSON-able settings (names the work folders of a stage, so that
-    changing a setting a result depends on starts a new folder instead of mixing results)."""
-    return json_digest(parts, length=12)
+def _add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The deprecated ``add_arguments(parser)``: the recipe's options copied onto ``parser``."""
+    parser._add_container_actions(SynthesisConfig.parser(add_help=False))  # what argparse's parents= does
+    return parser
+
+
+# Second names kept for one release (reading one warns and names the real one).
+_SECOND_NAMES = {
+    "build_config": ("SynthesisConfig.from_values", lambda: SynthesisConfig.from_values),
+    "config_from_args": ("SynthesisConfig.from_args", lambda: SynthesisConfig.from_args),
+    "add_arguments": ("SynthesisConfig.parser", lambda: _add_arguments),
+}
+_moved = moved_names(
+    __name__,
+    {"load_yaml": "modeling_gve.args:load_yaml_config", "fingerprint": "modeling_gve.synthesis.workstore:fingerprint"},
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SECOND_NAMES:
+        new, resolve = _SECOND_NAMES[name]
+        warn_moved(f"{__name__}.{name}", f"{__name__}.{new}")
+        return resolve()
+    return _moved(name)
 
 
 __all__ = [
@@ -298,10 +325,5 @@ __all__ = [
     "SynthesisConfig",
     "TASKS",
     "TaskArguments",
-    "add_arguments",
-    "build_config",
-    "config_from_args",
-    "fingerprint",
-    "load_yaml",
     "parse_args",
 ]

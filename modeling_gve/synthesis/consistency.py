@@ -3,46 +3,35 @@
 its caption, drop pairs whose cosine similarity is under a threshold.
 
 The caption is embedded as a query (with a text-to-video instruction) and the video as a
-document, exactly as a retrieval model compares them. Scores are kept, not just decisions,
+document, exactly as a retrieval model compares them, through a `CachedEncoder` (keyed by content:
+a video `gve uvrb` embedded with the same model and settings is not embedded again). Scores are kept, not just decisions,
 so the threshold can be chosen from their distribution (`score_distribution`,
 `format_distribution`) and changed later without embedding anything again.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
 import torch
 
-from ..embedding_cache import file_fingerprint, text_fingerprint
-from .embedders import Embedder
+from .._deprecation import moved_names
+from ..embedding_cache import item_key
+from ..encoders import Encoder
 from .sources import SourceVideo
 
 QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
 
-def video_key(path: str) -> str:
-    """Cache key of a video's content (an unreadable path gets a path key; its error is recorded)."""
-    try:
-        return "video:" + file_fingerprint(path)
-    except OSError:
-        return "video-path:" + text_fingerprint(str(path))
-
-
-def text_key(text: str) -> str:
-    return "text:" + text_fingerprint(text)
-
-
 def consistency_scores(
-    embedder: Embedder,
+    encoder: Encoder,
     pairs: Sequence[SourceVideo],
-    cache_root: str | os.PathLike,
     *,
     instruction: str,
+    batch_size: int = 8,
     show_progress_bar: bool = True,
 ) -> tuple[dict[str, float], dict[str, str]]:
-    """cosine(caption, video) per pair.
+    """cosine(caption, video) per pair, with ``encoder`` (a `CachedEncoder` to keep the vectors).
 
     Returns:
         ``(scores, errors)``: ``{video id: score}`` and ``{video id: reason}`` for pairs whose
@@ -50,21 +39,9 @@ def consistency_scores(
     """
     if not pairs:
         return {}, {}
-    videos = embedder.embed(
-        [{"video": p.video} for p in pairs],
-        [video_key(p.video) for p in pairs],
-        cache_root,
-        role="document",
-        show_progress_bar=show_progress_bar,
-    )
-    texts = embedder.embed(
-        [p.caption for p in pairs],
-        [text_key(p.caption) for p in pairs],
-        cache_root,
-        role="query",
-        instruction=instruction,
-        show_progress_bar=show_progress_bar,
-    )
+    options = {"batch_size": batch_size, "on_error": "skip", "show_progress_bar": show_progress_bar}
+    videos = encoder.encode([{"video": p.video} for p in pairs], role="document", **options)
+    texts = encoder.encode([p.caption for p in pairs], instruction, role="query", **options)
     errors = {pairs[e.index].id: f"video: {e.reason}" for e in videos.errors}
     errors.update({pairs[e.index].id: f"caption: {e.reason}" for e in texts.errors})
     video_rows = {index: row for row, index in enumerate(videos.indices)}
@@ -126,4 +103,12 @@ def format_distribution(name: str, dist: dict, width: int = 40) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["QUANTILES", "consistency_scores", "format_distribution", "score_distribution", "text_key", "video_key"]
+__getattr__ = moved_names(
+    __name__,
+    {
+        "text_key": ("modeling_gve.embedding_cache.item_key", lambda: item_key),
+        "video_key": ("modeling_gve.embedding_cache.item_key({'video': path})", lambda: lambda p: item_key({"video": p})),
+    },
+)
+
+__all__ = ["QUANTILES", "consistency_scores", "format_distribution", "score_distribution"]

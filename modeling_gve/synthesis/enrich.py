@@ -3,7 +3,7 @@
 captions per video and per chosen frame, and composed text+image / text+video queries.
 
 Each request's answer is parsed and validated (`PromptLibrary.parse`: JSON schema + word
-ranges). An invalid answer is asked again, up to ``captioner_max_attempts`` generations, then
+ranges). An invalid answer is asked again, up to ``captioner_generation_attempts`` generations, then
 recorded as ``failed`` with every reason. Outcomes are logged per request key:
 
 - ``ok``: the validated output, the attempts it took and the conditions drawn;
@@ -22,10 +22,10 @@ from typing import Iterable, Iterator, Sequence
 from tqdm.auto import tqdm
 
 from .captioners import Captioner, Job, settings_of
-from .config import SynthesisConfig, fingerprint
+from .config import SynthesisConfig
 from .plan import PoolVideo, enrichment_kinds, plan_video, request_key
 from .prompts import CaptionRequest, InvalidOutput, PromptLibrary
-from .workstore import ShardedLog
+from .workstore import ShardedLog, fingerprint
 
 FINAL = ("ok", "failed")
 RAW_KEEP = 2000  # characters of a failed answer kept in its record
@@ -114,7 +114,7 @@ class Enrichment:
             return counts
         captioner = captioner or captioner_factory()
         history: dict[str, list[str]] = defaultdict(list)
-        max_attempts = self.config.captioner.captioner_max_attempts
+        max_attempts = self.config.captioner.captioner_generation_attempts
         progress = tqdm(total=total, desc=f"Enrich ({captioner.name})", unit="req", disable=not show_progress)
         jobs: Iterable[Job] = (Job(request) for request in self.pending(pool))
         while jobs:  # first the (lazy) pending requests, then rounds of regenerations of invalid answers
@@ -183,7 +183,7 @@ class Enrichment:
             "captioner": {
                 "backend": c.captioner_backend,
                 "model": c.captioner_model,
-                "max_attempts": c.captioner_max_attempts,
+                "max_attempts": c.captioner_generation_attempts,
                 "temperature": c.captioner_temperature,
                 "video_input": c.captioner_video_input,
                 "prompts": self.library.digest(),

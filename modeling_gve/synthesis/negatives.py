@@ -14,34 +14,29 @@ candidate matrix plus a ``(chunk_size, num_candidates)`` score block.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
-from ..embedding_cache import text_fingerprint
-from ..processing_gve import ITEM_KEYS
-from ..prompts import DIRECTION_PROMPTS
-from .embedders import Embedder, cache_root
+from .._deprecation import moved_names
+from ..directions import instruction
+from ..encoders import Encoder
+from ..pairs import side
 from .tasks import SOURCE
 
-# Query instruction per task: the one table training uses too, so that negatives are mined with
-# the query embeddings the model is trained on.
-TASK_INSTRUCTIONS = DIRECTION_PROMPTS
+
+def _identity(item: dict) -> tuple:
+    """A row item as written (text, relative media paths): how a positive is found among the candidates."""
+    return tuple(sorted(item.items()))
 
 
-def side(row: dict, prefix: str) -> dict:
-    """``{"text"|"image"|"video": value}`` of a row's query (``prefix="query"``) or positive (``"pos"``)."""
-    return {m: row[f"{prefix}_{m}"] for m in ITEM_KEYS if row.get(f"{prefix}_{m}") is not None}
-
-
-def _key(task: str, role: str, item: dict) -> str:
-    return f"{role}:{task}:" + text_fingerprint(json.dumps(item, sort_keys=True))
+def _plain(candidate: dict) -> dict:
+    return {k: v for k, v in candidate.items() if k != SOURCE}
 
 
 def _absolute(item: dict, root: Path) -> dict | str:
-    """Embedder input: media paths made absolute; a text-only item is the bare string."""
+    """Encoder input: media paths made absolute; a text-only item is the bare string."""
     out = {m: (v if m == "text" else str(root / v)) for m, v in item.items()}
     return out["text"] if list(out) == ["text"] else out
 
@@ -52,78 +47,59 @@ def embedding_jobs(task: str, rows: Sequence[dict]) -> tuple[list[dict], list[di
     seen, candidates = set(), []
     for row in rows:
         item = side(row, "pos")
-        key = _key(task, "doc", item)
-        if key not in seen:
-            seen.add(key)
+        if _identity(item) not in seen:
+            seen.add(_identity(item))
             candidates.append(item | {SOURCE: row[SOURCE]})
     return queries, candidates
 
 
 def embed_share(
-    embedder: Embedder,
+    encoder: Encoder,
     task: str,
     rows: Sequence[dict],
     root: Path,
-    work_dir: Path,
     process_index: int = 0,
     num_processes: int = 1,
+    *,
+    batch_size: int = 8,
     show_progress_bar: bool = True,
 ) -> None:
-    """Embed this process's share (every ``num_processes``-th item) into the cache."""
+    """Embed this process's share (every ``num_processes``-th item) into ``encoder``'s cache."""
     queries, candidates = embedding_jobs(task, rows)
-    for role, items in (("query", queries), ("doc", candidates)):
-        items = [{k: v for k, v in i.items() if k != SOURCE} for i in items]
+    for role, items in (("query", queries), ("document", [_plain(c) for c in candidates])):
         share = items[process_index::num_processes]
         if share:
-            embedder.embed(
-                [_absolute(i, root) for i in share],
-                [_key(task, role, i) for i in share],
-                cache_root(work_dir),
-                role="query" if role == "query" else "document",
-                instruction=TASK_INSTRUCTIONS[task] if role == "query" else None,
-                show_progress_bar=show_progress_bar,
-            )
+            inputs = [_absolute(i, root) for i in share]
+            encoder.encode(inputs, instruction(task), batch_size, role=role, show_progress_bar=show_progress_bar)
 
 
 def mine(
-    embedder: Embedder,
+    encoder: Encoder,
     task: str,
     rows: list[dict],
     root: Path,
-    work_dir: Path,
     *,
     k: int,
     margin: float | None = 0.95,
     chunk_size: int = 256,
+    batch_size: int = 8,
     show_progress_bar: bool = True,
 ) -> dict:
-    """Fill ``row["negatives"]`` for every row of ``task`` (embedding whatever is missing).
+    """Fill ``row["negatives"]`` for every row of ``task`` (embedding whatever is missing; with a
+    `CachedEncoder`, what the processes' `embed_share` stored is read back).
 
     Returns:
         counts: rows, rows given ``k`` negatives, rows with fewer, items that failed to embed.
     """
     queries, candidates = embedding_jobs(task, rows)
-    plain = [{k_: v for k_, v in c.items() if k_ != SOURCE} for c in candidates]
-    q = embedder.embed(
-        [_absolute(i, root) for i in queries],
-        [_key(task, "query", i) for i in queries],
-        cache_root(work_dir),
-        role="query",
-        instruction=TASK_INSTRUCTIONS[task],
-        show_progress_bar=show_progress_bar,
-        refresh=True,  # other processes embedded their shares
-    )
-    c = embedder.embed(
-        [_absolute(i, root) for i in plain],
-        [_key(task, "doc", i) for i in plain],
-        cache_root(work_dir),
-        role="document",
-        show_progress_bar=show_progress_bar,
-        refresh=True,
-    )
-    cand_index = {_key(task, "doc", item): j for j, item in enumerate(plain)}
+    plain = [_plain(c) for c in candidates]
+    options = {"batch_size": batch_size, "show_progress_bar": show_progress_bar}
+    q = encoder.encode([_absolute(i, root) for i in queries], instruction(task), role="query", **options)
+    c = encoder.encode([_absolute(i, root) for i in plain], role="document", **options)
+    cand_index = {_identity(item): j for j, item in enumerate(plain)}
     good_cand = torch.full((len(plain),), -1, dtype=torch.long)  # candidate -> row in c.embeddings
     good_cand[torch.tensor(c.indices, dtype=torch.long)] = torch.arange(len(c.indices))
+    positive_column = [int(good_cand[cand_index[_identity(side(row, "pos"))]]) for row in rows]  # -1: not embedded
     usable = [j for j in range(len(plain)) if good_cand[j] >= 0]
     cand_emb = c.embeddings  # (M, D), rows aligned with `usable`
     videos = sorted({cand[SOURCE] for cand in candidates} | {r[SOURCE] for r in rows})
@@ -138,15 +114,11 @@ def mine(
         "embedding_failures": len(q.errors) + len(c.errors),
     }
     query_rows = {i: r for r, i in enumerate(q.indices)}
-    todo = [
-        i
-        for i in range(len(rows))
-        if i in query_rows and good_cand[cand_index[_key(task, "doc", side(rows[i], "pos"))]] >= 0
-    ]
+    todo = [i for i in range(len(rows)) if i in query_rows and positive_column[i] >= 0]
     for start in range(0, len(todo), chunk_size):
         block = todo[start : start + chunk_size]
         scores = q.embeddings[[query_rows[i] for i in block]] @ cand_emb.T  # (b, M)
-        pos_col = torch.tensor([int(good_cand[cand_index[_key(task, "doc", side(rows[i], "pos"))]]) for i in block])
+        pos_col = torch.tensor([positive_column[i] for i in block])
         positive = scores[torch.arange(len(block)), pos_col]  # (b,)
         row_video = torch.tensor([video_id[rows[i][SOURCE]] for i in block], dtype=torch.long)  # (b,)
         masked = scores.masked_fill(cand_video[None, :] == row_video[:, None], float("-inf"))
@@ -166,4 +138,6 @@ def mine(
     return stats
 
 
-__all__ = ["TASK_INSTRUCTIONS", "embed_share", "embedding_jobs", "mine"]
+__getattr__ = moved_names(__name__, {"TASK_INSTRUCTIONS": "modeling_gve.directions:INSTRUCTIONS"})
+
+__all__ = ["embed_share", "embedding_jobs", "mine"]

@@ -10,35 +10,38 @@ rerun the same command after an interruption.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..distributed import process_state
-from .config import SynthesisConfig, add_arguments, config_from_args, parse_args
+from ..encoders import CachedEncoder, load_encoder
+from ..hub.publish import publish_dataset
+from ..pairs import remove_task, write_task
+from .config import SynthesisConfig
 from .workstore import atomic_write_json, shards_for_process
 
 if TYPE_CHECKING:
     from accelerate import PartialState
 
-    from .embedders import Embedder
+EMBEDDINGS_DIRNAME = "embeddings"  # the embedding cache, under the work folder
 
 
 class LazyEmbedder:
-    """Loads the configured embedder on first use (a resumed run with nothing left to embed never loads it)."""
+    """Loads the configured embedder on first use (a resumed run with nothing left to embed never
+    loads it), as a `CachedEncoder` over ``<work_dir>/embeddings``."""
 
     def __init__(self, config: SynthesisConfig, device: str):
         self.config, self.device, self._model = config, device, None
 
-    def __call__(self) -> Embedder:
+    def __call__(self) -> CachedEncoder:
         if self._model is None:
-            from .embedders import load_embedder
-
             q = self.config.quality
-            self._model = load_embedder(
-                q.embedder, q.embedder_type, device=self.device, dtype=q.embedder_dtype, batch_size=q.embed_batch_size
+            # trust_remote_code: as before for sentence-transformers models (GVE checkpoints need it)
+            encoder = load_encoder(
+                q.embedder, kind=q.embedder_type, device=self.device, dtype=q.embedder_dtype, trust_remote_code=True
             )
+            self._model = CachedEncoder(encoder, self.config.work_dir / EMBEDDINGS_DIRNAME)
         return self._model
 
 
@@ -116,7 +119,7 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
     from .enrich import Enrichment
     from .quality import QualityControl
     from .tasks import build_rows, check_rows, row_stats
-    from .writer import prune_media, remove_task, write_task
+    from .writer import prune_media
 
     root, t = config.output_dir, config.tasks
     mined = (
@@ -135,9 +138,9 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
             task,
             rows[task],
             root.resolve(),
-            config.work_dir,
             state.process_index,
             state.num_processes,
+            batch_size=config.quality.embed_batch_size,
             show_progress_bar=state.is_local_main_process,
         )
     state.wait_for_everyone()
@@ -150,7 +153,7 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
             task,
             rows[task],
             root.resolve(),
-            config.work_dir,
+            batch_size=config.quality.embed_batch_size,
             k=k,
             margin=t.negative_margin,
             chunk_size=t.mining_chunk_size,
@@ -228,11 +231,9 @@ def run(config: SynthesisConfig, state: PartialState | None = None) -> dict:
                 print(f"[V-SynFlow] dataset written to {config.output_dir} (card: {card})")
     # Publishing
     if config.hub.push_to_hub and state.is_main_process:
-        from ..hub.cli import push_dataset  # the `gve hub push-dataset` path: staged, card checked, uploaded
-
         if not (config.output_dir / "README.md").exists():
             raise FileNotFoundError(f"{config.output_dir}: no README.md; run stage 'tasks' before pushing")
-        push_dataset(
+        publish_dataset(  # the `gve hub push-dataset` path: staged, card checked, uploaded
             config.output_dir,
             config.hub.hub_repo_id,
             kind="vsynflow",
@@ -253,25 +254,6 @@ def _public_settings(config: SynthesisConfig) -> dict:
     return settings
 
 
-# --------------------------------------------------------------------------- command line
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run_and_report(parse_args(argv, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter))
-
-
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "synthesize",
-        help="V-SynFlow: synthesize a video-retrieval training set (one config per task) from captioned videos.",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    add_arguments(parser)
-    parser.set_defaults(func=lambda args: run_and_report(config_from_args(args)))
-
-
 def run_and_report(config: SynthesisConfig) -> int:
     """Run; exit status 1 if requests are left with transient errors (rerun to retry them)."""
     stats = run(config)
@@ -279,4 +261,4 @@ def run_and_report(config: SynthesisConfig) -> int:
     return 1 if errors else 0
 
 
-__all__ = ["LazyEmbedder", "add_subcommand", "main", "run", "run_enrichment", "run_quality", "run_tasks", "write_card"]
+__all__ = ["LazyEmbedder", "run", "run_and_report", "run_enrichment", "run_quality", "run_tasks", "write_card"]

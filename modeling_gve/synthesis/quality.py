@@ -23,16 +23,17 @@ from typing import Callable, Iterable, Sequence
 
 from tqdm.auto import tqdm
 
+from ..embedding_cache import item_key
+from ..encoders import Encoder
 from ..video import GVEInputError
-from .config import SynthesisConfig, fingerprint
-from .consistency import consistency_scores, score_distribution, text_key
+from .config import SynthesisConfig
+from .consistency import consistency_scores, score_distribution
 from .dynamics import is_static, motion_score
-from .embedders import Embedder, cache_root
 from .extract import cut_clips, extract_frames, link_file, probe
 from .plan import PoolVideo
 from .rectify import RectificationRules, rectify
 from .sources import SourceVideo, load_sources
-from .workstore import ShardedLog, shard_of
+from .workstore import ShardedLog, fingerprint, shard_of
 
 SCORE_CHUNK = 256  # pairs scored (and logged) at a time
 
@@ -97,7 +98,7 @@ class QualityControl:
         if is_static(motion["score"], q.motion_threshold):
             return "static"
         if self.consistency_log is not None:
-            if consistency is None or consistency.get("caption_key") != text_key(source.caption):
+            if consistency is None or consistency.get("caption_key") != item_key(source.caption):
                 return "not_scored"
             if "error" in consistency:
                 return "unembeddable"
@@ -110,7 +111,7 @@ class QualityControl:
 
     # ------------------------------------------------------------------ run
 
-    def run(self, shards: Sequence[int], embedder: Callable[[], Embedder], *, show_progress: bool = True) -> None:
+    def run(self, shards: Sequence[int], embedder: Callable[[], Encoder], *, show_progress: bool = True) -> None:
         """Measure, score and extract the videos of ``shards`` that are not done yet."""
         q = self.config.quality
         kept, _ = self.rectified()
@@ -138,12 +139,12 @@ class QualityControl:
                     scores, errors = consistency_scores(
                         model,
                         chunk,
-                        cache_root(self.config.work_dir),
                         instruction=q.consistency_instruction,
+                        batch_size=q.embed_batch_size,
                         show_progress_bar=False,
                     )
                     for source in chunk:
-                        record = {"key": source.id, "caption_key": text_key(source.caption)}
+                        record = {"key": source.id, "caption_key": item_key(source.caption)}
                         if source.id in scores:
                             record["score"] = scores[source.id]
                         else:

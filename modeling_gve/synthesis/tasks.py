@@ -15,9 +15,8 @@ TI2V      composed query text + a frame              the video
 TV2V      composed query text + a clip               the video
 ========  =========================================  ==========================================
 
-Rows follow the training-data contract (docs/training-data.md): ``id``, ``query_text``,
-``query_image``, ``query_video``, ``pos_text``, ``pos_image``, ``pos_video`` (media paths
-relative to the dataset root) and ``negatives`` (filled by `negatives.py` when asked).
+Rows are training pairs (`modeling_gve.pairs`; media paths relative to the dataset root), with
+``negatives`` filled by `negatives.py` when asked.
 """
 
 from __future__ import annotations
@@ -27,25 +26,17 @@ import random
 from collections import Counter
 from typing import Sequence
 
+from .. import pairs
+from .._deprecation import moved_names
+from ..directions import MODALITIES, parse
 from .config import TASKS, SynthesisConfig
 from .plan import PoolVideo, plan_video, request_key
 
-ROW_FIELDS = ("id", "query_text", "query_image", "query_video", "pos_text", "pos_image", "pos_video")
-# modality pattern of each task: (query fields, positive field)
-TASK_PATTERNS = {
-    "T2V": (("query_text",), "pos_video"),
-    "T2T": (("query_text",), "pos_text"),
-    "T2I": (("query_text",), "pos_image"),
-    "I2V": (("query_image",), "pos_video"),
-    "V2V": (("query_video",), "pos_video"),
-    "TI2V": (("query_text", "query_image"), "pos_video"),
-    "TV2V": (("query_text", "query_video"), "pos_video"),
-}
 SOURCE = "_video"  # internal column: the pool video a row comes from (not written)
 
 
 def _row(task: str, row_id: str, video_id: str, **values: str) -> dict:
-    row = {name: None for name in ROW_FIELDS}
+    row = dict.fromkeys(pairs.COLUMNS)
     row.update(values)
     row["id"] = f"{task}-{row_id}"
     row["negatives"] = []
@@ -160,16 +151,32 @@ def row_stats(rows: dict[str, list[dict]]) -> dict:
 
 
 def check_rows(task: str, rows: Sequence[dict]) -> None:
-    """The contract's invariants: unique ids and a constant modality pattern (raises `ValueError`)."""
-    queries, positive = TASK_PATTERNS[task]
+    """The format's invariants: unique ids and the task's modality pattern (raises `ValueError`)."""
     ids = Counter(r["id"] for r in rows)
     duplicated = [i for i, n in ids.items() if n > 1]
     if duplicated:
         raise ValueError(f"{task}: duplicate row ids, e.g. {duplicated[:3]}")
     for row in rows:
-        present = tuple(f for f in ROW_FIELDS[1:] if row[f] is not None)
-        if present != tuple(sorted(queries + (positive,), key=ROW_FIELDS.index)):
-            raise ValueError(f"{task}: row {row['id']} has fields {present}, expected {queries + (positive,)}")
+        if pairs.direction_of(row) != task:
+            raise ValueError(f"{task}: row {row['id']} has modality pattern {pairs.direction_of(row)}")
 
 
-__all__ = ["ROW_FIELDS", "SOURCE", "TASK_PATTERNS", "build_rows", "check_rows", "row_stats", "rows_for_video"]
+def _task_patterns() -> dict[str, tuple[tuple[str, ...], str]]:
+    # The old table: task -> (query fields, positive field).
+    patterns = {}
+    for task in TASKS:
+        direction = parse(task)
+        positive = next(m for m in MODALITIES if m in direction.candidate)
+        patterns[task] = (tuple(f"query_{m}" for m in MODALITIES if m in direction.query), f"pos_{positive}")
+    return patterns
+
+
+__getattr__ = moved_names(
+    __name__,
+    {
+        "ROW_FIELDS": ("modeling_gve.pairs.COLUMNS[:-1]", lambda: pairs.COLUMNS[:-1]),
+        "TASK_PATTERNS": ("modeling_gve.directions.parse(task)", _task_patterns),
+    },
+)
+
+__all__ = ["SOURCE", "build_rows", "check_rows", "row_stats", "rows_for_video"]

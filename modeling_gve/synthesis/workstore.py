@@ -7,7 +7,7 @@ processes never write the same file. A stage appends one JSON line per finished 
 shard's log (flushed as written); a rerun reads the logs and skips what is there. A kill can
 leave at most one half-written last line, which is cut off when the log is reopened.
 
-Logs live in a folder named after the settings the results depend on (`config.fingerprint`),
+Logs live in a folder named after the settings the results depend on (`fingerprint`),
 so changing such a setting starts fresh records instead of mixing old and new.
 """
 
@@ -17,7 +17,15 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
+
+from ..embedding_cache import json_digest
+
+
+def fingerprint(*parts: Any) -> str:
+    """A short stable hash of JSON-able settings (names the work folders of a stage, so that
+    changing a setting a result depends on starts a new folder instead of mixing results)."""
+    return json_digest(parts, length=12)
 
 
 def shard_of(key: str, num_shards: int) -> int:
@@ -136,4 +144,12 @@ def atomic_write_json(path: Path, value) -> None:
     atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
-__all__ = ["RecordLog", "ShardedLog", "atomic_write_bytes", "atomic_write_json", "shard_of", "shards_for_process"]
+__all__ = [
+    "RecordLog",
+    "ShardedLog",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "fingerprint",
+    "shard_of",
+    "shards_for_process",
+]

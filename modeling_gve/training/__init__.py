@@ -4,7 +4,7 @@
 Modules, in the order a batch meets them:
 
 * `config`: the recipe's argument dataclasses and YAML + command-line parsing;
-* `data`: task datasets (docs/training-data.md), the mixture file, task-homogeneous batches;
+* `data`: task datasets (`modeling_gve.pairs`, docs/training_data.md), the mixture file, task-homogeneous batches;
 * `curriculum`: which task each step trains on (alignment-aware pyramid, static tiers, uniform);
 * `model`: GVE + LoRA on the language model, and the final merge;
 * `loss`: symmetric InfoNCE with all-gathered and hard negatives;
@@ -14,10 +14,16 @@ Modules, in the order a batch meets them:
 Entry point: ``accelerate launch recipes/pyramid.py --config recipes/configs/gve-3b.yaml``.
 """
 
+from .._deprecation import moved_names
 from .config import PyramidConfig, parse_config
-from .curriculum import CurriculumScheduler, alignment_probabilities, default_tier, sigma_at
-from .data import BadDataError, TaskSpec, load_mixture, write_task
+from .curriculum import CurriculumScheduler, alignment_probabilities, sigma_at
+from .data import BadDataError, TaskSpec, load_mixture
 from .loss import ContrastiveOutput, InfoNCELoss
+
+__getattr__ = moved_names(
+    __name__,
+    {"default_tier": "modeling_gve.directions:tier", "write_task": "modeling_gve.pairs:write_task"},
+)
 
 __all__ = [
     "BadDataError",
@@ -27,9 +33,7 @@ __all__ = [
     "PyramidConfig",
     "TaskSpec",
     "alignment_probabilities",
-    "default_tier",
     "load_mixture",
     "parse_config",
     "sigma_at",
-    "write_task",
 ]

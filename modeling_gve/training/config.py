@@ -3,9 +3,9 @@
 
 A run is described by a flat YAML file (``recipes/configs/gve-3b.yaml``); every key is a
 field of one of the dataclasses below, unknown keys are errors with a "did you mean", and
-any key can be overridden on the command line (``--learning_rate 1e-4``). Parsing and
-validation (types, ``Literal`` choices) are `modeling_gve.recipe_config`'s, shared with the
-synthesis recipe.
+any key can be overridden on the command line (``--learning_rate 1e-4``, ``--sampling
+'{max_frames: 16}'``). Parsing and validation (types, ``Literal`` choices) are
+`modeling_gve.args`'s, shared with the synthesis recipe.
 
 Defaults are the paper's hyper-parameters (§A.8, Table 9); values the paper does not
 give are marked "not in the paper" in their help text.
@@ -14,11 +14,16 @@ give are marked "not in the paper" in their help text.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from typing import Any, ClassVar, Literal, Sequence
 
-from ..recipe_config import RecipeArguments, RecipeConfig
+from ..args import RecipeArguments, RecipeConfig
+from ..processing_gve import SamplingConfig
 
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "up_proj", "down_proj", "gate_proj"]
+# The preprocessing settings the recipe had as flat keys until they became `sampling` options.
+FLAT_SAMPLING_KEYS = ("max_frames", "fps", "video_max_pixels", "video_min_pixels", "image_max_pixels",
+                      "image_min_pixels", "max_length")  # fmt: skip
+OPEN_PIXEL_BOUNDS = dict(video_min_pixels=1, video_max_pixels=2**62, image_min_pixels=1, image_max_pixels=2**62)
 
 
 @dataclass
@@ -43,30 +48,13 @@ class ModelArguments(RecipeArguments):
         metadata={"help": "Projection names adapted in the LANGUAGE model only (vision tower stays frozen)."},
     )
     gradient_checkpointing: bool = field(default=True, metadata={"help": "Recompute activations in backward."})
-    # Preprocessing: `SamplingConfig` fields. None keeps the starting checkpoint's saved setting
-    # (GVE's defaults for a checkpoint without one, e.g. Qwen2.5-VL-Instruct); the values used
-    # are saved with the trained checkpoint.
-    max_frames: int | None = field(
-        default=None, metadata={"help": "Frames per video (None: the checkpoint's, default 8; paper: 8 at 1 fps)."}
-    )
-    fps: float | None = field(
-        default=None, metadata={"help": "Frame rate before the frame-count clamp (None: the checkpoint's, default 1)."}
-    )
-    video_max_pixels: int | None = field(
-        default=None, metadata={"help": "Per-frame pixel cap (None: the checkpoint's, default 200*28*28)."}
-    )
-    video_min_pixels: int | None = field(
-        default=None, metadata={"help": "Per-frame pixel floor (None: the checkpoint's, default 128*28*28)."}
-    )
-    image_max_pixels: int | None = field(
-        default=None, metadata={"help": "Image pixel cap (None: the checkpoint's, default 256*28*28)."}
-    )
-    image_min_pixels: int | None = field(
-        default=None, metadata={"help": "Image pixel floor (None: the checkpoint's, default 4*28*28)."}
-    )
-    max_length: int | None = field(
-        default=None, metadata={"help": "Token cap per item (None: the checkpoint's, default 8192)."}
-    )
+    sampling: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={"help": "Preprocessing overrides, `SamplingConfig` options such as {max_frames: 8, fps: 1.0} "
+                  "(paper: 8 frames at 1 fps). An option not given keeps the starting checkpoint's saved setting "
+                  "(GVE's defaults for a checkpoint without one, e.g. Qwen2.5-VL-Instruct); the values used are "
+                  "saved with the trained checkpoint."},
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -76,18 +64,22 @@ class ModelArguments(RecipeArguments):
                 f"lora_target_modules {unknown} are not projections of the Qwen2.5-VL language model; "
                 f"choose from {LORA_TARGETS + ['o_proj']}"
             )
+        try:
+            # Names and values only: a pixel bound is checked against its pair when both are given;
+            # a lone bound is checked at load time against the checkpoint's saved other bound.
+            SamplingConfig(**OPEN_PIXEL_BOUNDS).replace(**self.sampling)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"sampling: {err}") from None
 
     def sampling_overrides(self) -> dict:
         """The `SamplingConfig` overrides this run trains with (saved with the final checkpoint):
-        the fields that are set; the others keep the starting checkpoint's setting."""
-        names = ("max_frames", "fps", "video_max_pixels", "video_min_pixels", "image_max_pixels",
-                 "image_min_pixels", "max_length")  # fmt: skip
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        the options given; the others keep the starting checkpoint's setting."""
+        return dict(self.sampling)
 
 
 @dataclass
 class DataArguments(RecipeArguments):
-    """The training data: a mixture file of tasks in the schema of docs/training-data.md."""
+    """The training data: a mixture file of tasks in the schema of docs/training_data.md (`modeling_gve.pairs`)."""
 
     mixture: str = field(metadata={"help": "Mixture YAML listing the tasks (see recipes/mixtures/)."})
     data_root: str | None = field(
@@ -247,6 +239,9 @@ class PyramidConfig(RecipeConfig):
     curriculum: CurriculumArguments
     loss: LossArguments
     training: TrainingArguments
+
+    # accepted with a FutureWarning until the next release: max_frames: 8 -> sampling: {max_frames: 8}
+    DEPRECATED_KEYS: ClassVar[dict[str, str]] = {key: f"sampling.{key}" for key in FLAT_SAMPLING_KEYS}
 
 
 ARGUMENT_CLASSES = PyramidConfig.argument_classes()

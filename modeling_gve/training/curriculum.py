@@ -29,38 +29,13 @@ from typing import TYPE_CHECKING, Callable, Literal, Sequence
 
 import torch
 
+from .._deprecation import moved_names
+from ..directions import PYRAMID_TIERS
+
 if TYPE_CHECKING:
     from .data import BadRow, BatchLoader, LoadedRow, TaskData
 
-# Foundation -> top (paper Figure 5 / §3.3).
-PYRAMID_TIERS: tuple[tuple[str, ...], ...] = (
-    ("T2T", "T2I"),
-    ("TI2I", "TI2T", "TI2TI", "I2I"),
-    ("T2V", "I2V", "V2V"),
-    ("TI2V", "TV2V"),
-)
 CurriculumMode = Literal["pyramid", "tiers", "uniform"]
-
-
-def default_tier(direction: str) -> int:
-    """Tier (1-4) of a task direction such as ``"TI2V"``.
-
-    The paper's four tiers, extended by modality to directions it does not list: video with a
-    composed query (or composed target) is tier 4, other video tasks tier 3, composed or
-    image-to-image tasks tier 2 (``T2TI``, ``I2I``), single-modality text/image pairs tier 1
-    (``T2T``, ``T2I``, ``I2T``).
-    """
-    for tier, names in enumerate(PYRAMID_TIERS, start=1):
-        if direction in names:
-            return tier
-    if "2" not in direction:
-        raise ValueError(f"direction must look like 'TI2V' (query 2 candidate), got {direction!r}")
-    query, target = direction.split("2", 1)
-    if "V" in query or "V" in target:
-        return 4 if len(query) > 1 or len(target) > 1 else 3
-    if len(query) > 1 or len(target) > 1 or (query == "I" and target == "I"):
-        return 2
-    return 1
 
 
 def sigma_at(progress: float, sigma_min: float = 0.1, sigma_max: float = 1.0) -> float:
@@ -292,11 +267,16 @@ def entropy(probabilities: torch.Tensor) -> float:
     return float(-(p * p.log()).sum()) if len(p) else math.nan
 
 
+__getattr__ = moved_names(
+    __name__,
+    {
+        "default_tier": "modeling_gve.directions:tier",
+    },
+)
+
 __all__ = [
-    "PYRAMID_TIERS",
     "CurriculumScheduler",
     "alignment_probabilities",
-    "default_tier",
     "entropy",
     "probe_alignment",
     "sigma_at",

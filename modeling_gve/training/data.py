@@ -1,17 +1,8 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""Training data: task datasets (docs/training-data.md), the mixture file, and task-homogeneous batches.
+"""Training data: task datasets, the mixture file, and task-homogeneous batches.
 
 A *task* is one `datasets` dataset and direction (``T2V``, ``TI2V``, ...) whose rows are
-``(query, positive, hard negatives)``:
-
-=================================  ===============================================
-column                             meaning
-=================================  ===============================================
-``id``                             row id, unique within the task
-``query_text/_image/_video``       the query (nullable; media paths relative to the dataset root)
-``pos_text/_image/_video``         the positive candidate
-``negatives``                      list of ``{text, image, video}`` hard negatives
-=================================  ===============================================
+``(query, positive, hard negatives)`` in the training-pair format of `modeling_gve.pairs`.
 
 A *mixture* file lists the tasks with their per-device batch size, hard-negative count,
 instances per epoch and sampling weight (``recipes/mixtures/gve-3b.yaml`` holds the
@@ -39,32 +30,12 @@ from typing import Any, Iterator, Sequence
 import torch
 import yaml
 
+from .. import pairs
+from .._deprecation import moved_names
+from ..directions import MODALITIES, letters, parse
 from ..processing_gve import GVEProcessor, SamplingConfig
-from ..prompts import DIRECTION_PROMPTS
-from ..recipe_config import unknown_key_error
+from ..suggest import unknown_key_error
 from ..video import GVEInputError, VideoFrames
-
-MODALITIES = ("text", "image", "video")
-LETTERS = {"text": "T", "image": "I", "video": "V"}
-SCHEMA_COLUMNS = ("id",) + tuple(f"{r}_{m}" for r in ("query", "pos") for m in MODALITIES) + ("negatives",)
-
-# Query instructions (system turn) per direction when the mixture gives none: the one table of
-# `modeling_gve.prompts`, shared with hard-negative mining and `gve search`. Candidates always get
-# the processor's default ("You are a helpful assistant."), as GVE was trained.
-DEFAULT_INSTRUCTIONS = DIRECTION_PROMPTS
-
-
-def default_instruction(direction: str) -> str:
-    """The query instruction of a direction without one in the mixture."""
-    if direction in DEFAULT_INSTRUCTIONS:
-        return DEFAULT_INSTRUCTIONS[direction]
-    names = {"T": "text", "I": "image", "V": "video"}
-    query, target = direction.split("2", 1)
-    return (
-        f"Find the {' and '.join(names[c] for c in target)} that matches the given "
-        f"{' and '.join(names[c] for c in query)}."
-    )
-
 
 # --------------------------------------------------------------------------- mixture
 
@@ -84,7 +55,7 @@ class TaskSpec:
         num_hard_negatives: hard negatives used per row (the first ones of ``negatives``).
         num_samples: instances per epoch (subsample or repeat); default: the dataset's size.
         weight: sampling prior of the task (default: see ``task_prior``).
-        instruction: query instruction; default: by direction (`DEFAULT_INSTRUCTIONS`).
+        instruction: query instruction; default: the direction's (`modeling_gve.directions.INSTRUCTIONS`).
         direction: expected direction, checked against the data (default: read from the data).
         tier: Modality Pyramid tier 1-4 (default: from the direction).
         frames_fps: frame rate of frame folders given as videos (frames extracted at 1 fps: 1.0).
@@ -172,13 +143,6 @@ class BadDataError(RuntimeError):
     """A bad row stopped the run (``on_bad_row: stop``), or too many rows were skipped."""
 
 
-def direction_of(row: dict) -> str:
-    """``"TI2V"`` for a row with query text+image and a video positive."""
-    query = "".join(LETTERS[m] for m in MODALITIES if row.get(f"query_{m}") is not None)
-    target = "".join(LETTERS[m] for m in MODALITIES if row.get(f"pos_{m}") is not None)
-    return f"{query or '?'}2{target or '?'}"
-
-
 def item_id(item: dict) -> int:
     """A 63-bit identity of an item (same text and media = same id), for duplicate masking."""
     key = json.dumps([item.get(m) if isinstance(item.get(m), str) else str(item.get(m)) for m in MODALITIES])
@@ -245,7 +209,7 @@ def row_items(row: dict, task: "TaskData", with_negatives: bool = True) -> RowIt
             it has the positive's modalities) or has no query / positive.
     """
     row_id = str(row.get("id"))
-    direction = direction_of(row)
+    direction = pairs.direction_of(row)
     if direction != task.direction:
         raise GVEInputError(
             f"row {row_id!r}", f"has modality pattern {direction}, but task {task.spec.task!r} is {task.direction}"
@@ -256,7 +220,7 @@ def row_items(row: dict, task: "TaskData", with_negatives: bool = True) -> RowIt
     for j, negative in enumerate(raw_negatives):
         # Also what keeps FSDP / ZeRO-3 in step: every process's candidates then need the same
         # vision passes (an image among video candidates adds one on one process only).
-        pattern = "".join(LETTERS[m] for m in MODALITIES if negative.get(m) is not None)
+        pattern = letters(m for m in MODALITIES if negative.get(m) is not None)
         if pattern != target:
             raise GVEInputError(
                 f"row {row_id!r}",
@@ -265,8 +229,8 @@ def row_items(row: dict, task: "TaskData", with_negatives: bool = True) -> RowIt
             )
     resolve = task.resolver.item
     fps = task.spec.frames_fps
-    query = resolve({m: row.get(f"query_{m}") for m in MODALITIES}, fps)
-    positive = resolve({m: row.get(f"pos_{m}") for m in MODALITIES}, fps)
+    query = resolve(pairs.side(row, "query"), fps)
+    positive = resolve(pairs.side(row, "pos"), fps)
     negatives = [resolve(n, fps) for n in raw_negatives]
     return RowItems(row_id=row_id, query=query, positive=positive, negatives=negatives)
 
@@ -293,20 +257,23 @@ class TaskData:
         self.seed = _task_seed(seed, spec.task)
         self.shuffle_buffer_size = shuffle_buffer_size
         self.streaming = spec.streaming
-        missing = [c for c in SCHEMA_COLUMNS if c not in (dataset.column_names or [])]
+        missing = [c for c in pairs.COLUMNS if c not in (dataset.column_names or [])]
         if missing:
             raise ValueError(f"task {spec.task!r}: the dataset lacks the schema column(s) {missing}")
         self.num_rows = None if self.streaming else len(dataset)
         if self.num_rows == 0:
             raise ValueError(f"task {spec.task!r}: the dataset is empty")
         first = next(iter(dataset)) if self.streaming else dataset[0]
-        self.direction = spec.direction or direction_of(first)
+        self.direction = spec.direction or pairs.direction_of(first)
         if "?" in self.direction:
             raise ValueError(f"task {spec.task!r}: the first row has no query or no positive ({first.get('id')!r})")
         if self.streaming and spec.num_samples is None:
             raise ValueError(f"task {spec.task!r} is streamed: give its num_samples (instances per epoch)")
         self.samples_per_epoch = spec.num_samples or self.num_rows
-        self.instruction = spec.instruction or default_instruction(self.direction)
+        try:
+            self.instruction = spec.instruction or parse(self.direction).instruction
+        except ValueError as err:  # a direction without a table entry needs the mixture's instruction
+            raise ValueError(f"task {spec.task!r}: {err}") from None
         self._stream: Iterator | None = None
         self._stream_position: tuple[int, int] | None = None
         self._permutations: dict[int, torch.Tensor] = {}
@@ -578,57 +545,19 @@ class BatchPlanner:
             self.positions[name] = (int(position[0]), int(position[1]))
 
 
-# --------------------------------------------------------------------------- writing tasks
-
-
-def write_task(root: str | Path, name: str, rows: Sequence[dict], *, shard_rows: int = 100_000) -> Path:
-    """Write ``rows`` as task ``name`` of the dataset at ``root`` in the schema's layout
-    (``<root>/<name>/train-*.parquet``, and the config added to ``<root>/README.md``)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    root = Path(root)
-    folder = root / name
-    folder.mkdir(parents=True, exist_ok=True)
-    item = pa.struct([(m, pa.string()) for m in MODALITIES])
-    schema = pa.schema(
-        [("id", pa.string())]
-        + [(c, pa.string()) for c in SCHEMA_COLUMNS[1:-1]]
-        + [("negatives", pa.list_(item))]
-    )
-    normalized = [
-        {c: row.get(c) for c in SCHEMA_COLUMNS[:-1]}
-        | {"negatives": [{m: n.get(m) for m in MODALITIES} for n in row.get("negatives") or []]}
-        for row in rows
-    ]
-    shards = max(1, -(-len(normalized) // shard_rows))
-    for old in folder.glob("train-*.parquet"):
-        old.unlink()
-    for s in range(shards):
-        part = normalized[s * shard_rows : (s + 1) * shard_rows]
-        pq.write_table(pa.Table.from_pylist(part, schema=schema), folder / f"train-{s:05d}-of-{shards:05d}.parquet")
-    _add_config_to_card(root, name)
-    return folder
-
-
-def _add_config_to_card(root: Path, name: str) -> None:
-    card = root / "README.md"
-    meta, body = {}, ""
-    if card.exists():
-        text = card.read_text()
-        if text.startswith("---\n"):
-            head, _, body = text[4:].partition("\n---\n")
-            meta = yaml.safe_load(head) or {}
-        else:
-            body = text
-    configs = [c for c in meta.get("configs", []) if c.get("config_name") != name]
-    configs.append({"config_name": name, "data_files": [{"split": "train", "path": f"{name}/*.parquet"}]})
-    meta["configs"] = sorted(configs, key=lambda c: c["config_name"])
-    card.write_text("---\n" + yaml.safe_dump(meta, sort_keys=False) + "---\n" + body)
-
+__getattr__ = moved_names(
+    __name__,
+    {
+        "DEFAULT_INSTRUCTIONS": "modeling_gve.directions:INSTRUCTIONS",
+        "LETTERS": "modeling_gve.directions:LETTERS",
+        "SCHEMA_COLUMNS": "modeling_gve.pairs:COLUMNS",
+        "direction_of": "modeling_gve.pairs:direction_of",
+        "write_task": "modeling_gve.pairs:write_task",
+        "default_instruction": "modeling_gve.directions:instruction",
+    },
+)
 
 __all__ = [
-    "DEFAULT_INSTRUCTIONS",
     "BadDataError",
     "BadRow",
     "BatchLoader",
@@ -636,15 +565,11 @@ __all__ = [
     "BatchPlanner",
     "LoadedRow",
     "MediaResolver",
-    "SCHEMA_COLUMNS",
     "TaskData",
     "TaskSpec",
     "TrainBatch",
-    "default_instruction",
-    "direction_of",
     "item_id",
     "load_mixture",
     "open_tasks",
     "row_items",
-    "write_task",
 ]

@@ -14,7 +14,7 @@ data position of every task, curriculum scores, counters. A checkpoint is writte
 previous one. Resuming continues the same trajectory (tested against an uninterrupted run).
 
 At the end the adapters are merged and ``<output_dir>`` becomes a self-contained GVE
-checkpoint (`modeling_gve.convert.save_gve_checkpoint`).
+checkpoint (`modeling_gve.checkpoint.save_gve_checkpoint`).
 
 Sharded models (FSDP, DeepSpeed ZeRO-3) gather their parameters in every forward and
 backward pass, a collective: all processes run the same passes whatever their share of a
@@ -43,10 +43,11 @@ from accelerate.utils import DistributedType, ProjectConfiguration, set_seed
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 
+from ..directions import tier
 from ..modeling_gve import GVEModel, prefetch, to_model_inputs
 from ..processing_gve import GVEProcessor
 from .config import PyramidConfig
-from .curriculum import CurriculumScheduler, default_tier, entropy, probe_alignment
+from .curriculum import CurriculumScheduler, entropy, probe_alignment
 from .data import BadDataError, BadRow, BatchLoader, BatchPlanner, TaskData, TrainBatch, load_mixture, open_tasks
 from .gradcache import gradcache_step
 from .loss import ContrastiveOutput, InfoNCELoss
@@ -207,7 +208,7 @@ class Trainer:
         self.curriculum = CurriculumScheduler(
             mode=cargs.curriculum,
             task_names=[t.spec.task for t in self.tasks],
-            tiers=[t.spec.tier or default_tier(t.direction) for t in self.tasks],
+            tiers=[t.spec.tier or tier(t.direction) for t in self.tasks],
             prior=prior,
             total_steps=self.total_steps,  # max_steps included: the schedules end where training ends
             steps_per_epoch=self.steps_per_epoch,

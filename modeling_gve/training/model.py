@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ..convert import save_gve_checkpoint
+from ..checkpoint import save_gve_checkpoint
 from ..modeling_gve import GVEModel
 from ..processing_gve import GVEProcessor
 from .config import ModelArguments

@@ -1,5 +1,5 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""`gve uvrb`: score an embedding model on UVRB with the paper's protocol.
+"""Score an embedding model on UVRB with the paper's protocol (the library of `gve uvrb`).
 
     python -m modeling_gve uvrb --model Alibaba-NLP/GVE-3B --output runs/gve-3b
     python -m modeling_gve uvrb --model ./my-ckpt --tasks MSRVTT CMP --data ./UVRB --output runs/x
@@ -7,9 +7,9 @@
     # several CPU processes (no GPU visible): the same launch with ACCELERATE_USE_CPU=true
 
 Steps: read the tasks (`data.py`); collect every unique video/image/query across tasks,
-keyed by content (`embedding_cache.file_fingerprint`), so videos shared by tasks
+keyed by content (`embedding_cache.item_key`), so videos shared by tasks
 (CRB-G/S/T, VDC-O/D, MSRVTT and MSRVTT-I2V, LoVR-V and LoVR-C2V) are encoded once;
-encode what the on-disk cache lacks (`inference.encode_cached`: flushed in chunks, so a
+encode through the on-disk cache (`encoders.CachedEncoder`: flushed in chunks, so a
 killed run resumes where it stopped and a finished one re-encodes nothing); score in
 bounded-memory blocks (`scoring.py`); metrics (`metrics.py`); tables and plot (`report.py`).
 
@@ -18,16 +18,13 @@ the same cache folder (shard names are unique per process), then the main proces
 Candidates (videos) are embedded with the default instruction, queries with their task's
 prompt; the cache namespace holds the model, its revision/weights digest, the dtype, the
 sampling settings and the instruction; a key is the media content (plus, for a frame
-folder, the fps it is read at).
+folder, the fps it is read at). V-SynFlow and ``gve search`` key the same way, so a video
+they embedded with the same model and settings is read from a shared ``--cache-dir``.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
-import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -36,11 +33,10 @@ from typing import Any
 
 import torch
 
-from ..embedding_cache import EmbeddingCache, file_fingerprint, text_fingerprint
-from ..inference import DEFAULT_MODEL, encode_cached
-from ..processing_gve import SamplingConfig
-from .data import DEFAULT_FRAMES_FPS, MediaSelection, TaskData, VideoSource, load_task, resolve_data
-from .encoders import EncoderKind, load_encoder
+from ..embedding_cache import Fingerprints, item_key
+from ..encoders import DEFAULT_MODEL, CachedEncoder, EncoderKind, Role, load_encoder
+from ..modeling_gve import EncodeResult
+from .data import DEFAULT_FRAMES_FPS, MediaSelection, TaskData, load_task, resolve_data
 from .metrics import MAX_K, aggregate, task_metrics
 from .scoring import DEFAULT_MEMORY_BUDGET, chunked_topk, rank_candidate_lists
 from .tasks import HUB_REPO, resolve_tasks
@@ -107,52 +103,11 @@ class LazyItems(Sequence):
         return self.build(self.sources[index])
 
 
-class Fingerprints:
-    """Content fingerprints of media files and frame folders (`file_fingerprint` reads up to
-    3 MiB of each file), memoised in a JSON file by (path, size, mtime) so that a resumed run
-    over tens of thousands of videos does not read them again. A frame folder's entry follows
-    the folder's mtime, which changes when frames are added, removed or renamed."""
-
-    def __init__(self, index_file: Path | None, writable: bool = True):
-        self.index_file, self.writable = index_file, writable
-        self.known: dict[str, list] = {}
-        if index_file is not None and index_file.is_file():
-            self.known = json.loads(index_file.read_text())
-        self.changed = False
-
-    def __call__(self, path: Path, is_frames: bool = False) -> str:
-        stat = path.stat()
-        entry = self.known.get(str(path))
-        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
-            return entry[2]
-        value = self._folder(path) if is_frames else file_fingerprint(path)
-        self.known[str(path)] = [stat.st_size, stat.st_mtime_ns, value]
-        self.changed = True
-        return value
-
-    @staticmethod
-    def _folder(folder: Path) -> str:
-        # All frame names and sizes, plus the content of the first, middle and last frame.
-        files = sorted(p for p in folder.iterdir() if p.is_file())
-        digest = hashlib.blake2b(digest_size=16)
-        for p in files:
-            digest.update(f"{p.name}:{p.stat().st_size};".encode())
-        for index in sorted({0, len(files) // 2, len(files) - 1}) if files else ():
-            digest.update(file_fingerprint(files[index]).encode())
-        return "frames-" + digest.hexdigest()
-
-    def save(self) -> None:
-        if self.index_file is not None and self.writable and self.changed:
-            tmp = self.index_file.with_name(f".{self.index_file.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.known))
-            os.replace(tmp, self.index_file)
-            self.changed = False
-
-
 @dataclass
 class EncodingJob:
-    """Unique inputs sharing one instruction (all candidates; or one task's queries)."""
+    """Unique inputs sharing one role and instruction (all candidates; or one task's queries)."""
 
+    role: Role
     instruction: str | None
     keys: list[str] = field(default_factory=list)
     sources: list = field(default_factory=list)
@@ -167,21 +122,6 @@ class EncodingJob:
         self._seen: set[str] = set()
 
 
-def video_key(source: VideoSource, fingerprints: Fingerprints, frames_fps: float) -> str:
-    """Content key of a video; a frame folder's key includes the fps it is read at."""
-    key = fingerprints(source.path, source.is_frames)
-    return f"{key}@{frames_fps:g}fps" if source.is_frames else key
-
-
-def query_key(query: Any, fingerprints: Fingerprints, frames_fps: float) -> str:
-    record = {
-        "text": query.text,
-        "image": fingerprints(query.image) if query.image is not None else None,
-        "video": video_key(query.video, fingerprints, frames_fps) if query.video is not None else None,
-    }
-    return text_fingerprint(json.dumps(record, sort_keys=True))
-
-
 def plan_encoding(
     datas: list[TaskData], fingerprints: Fingerprints, frames_fps: float = DEFAULT_FRAMES_FPS
 ) -> tuple[EncodingJob, dict[str, EncodingJob], dict]:
@@ -191,18 +131,18 @@ def plan_encoding(
         ``(candidates, queries_by_task, keys)`` where ``keys[task]`` holds
         ``{"corpus": {cid: key}, "queries": {qid: key}}``.
     """
-    candidates = EncodingJob(instruction=None)
+    candidates = EncodingJob(role="document", instruction=None)
     queries: dict[str, EncodingJob] = {}
     keys: dict[str, dict] = {}
     for data in datas:
         corpus_keys = {}
         for cid, source in data.corpus.items():
-            corpus_keys[cid] = key = video_key(source, fingerprints, frames_fps)
+            corpus_keys[cid] = key = item_key({"video": source.as_input(frames_fps)}, fingerprints)
             candidates.add(key, source)
-        job = queries[data.task.name] = EncodingJob(instruction=data.task.prompt)
+        job = queries[data.task.name] = EncodingJob(role="query", instruction=data.task.prompt)
         query_keys = {}
         for query in data.queries:
-            query_keys[query.id] = key = query_key(query, fingerprints, frames_fps)
+            query_keys[query.id] = key = item_key(query.as_input(frames_fps), fingerprints)
             job.add(key, query)
         keys[data.task.name] = {"corpus": corpus_keys, "queries": query_keys}
     return candidates, queries, keys
@@ -231,7 +171,7 @@ def run_uvrb(config: UVRBRunConfig) -> dict | None:
     with state.main_process_first():
         root, source = resolve_data(tasks, config.data, revision=config.data_revision, media=config.media)
         datas = [load_task(task, root / task.hub_folder) for task in tasks]
-        fingerprints = Fingerprints(cache_dir / "fingerprints.json", writable=state.is_main_process)
+        fingerprints = Fingerprints(cache_dir / "content-keys.json", writable=state.is_main_process)
         candidate_job, query_jobs, keys = plan_encoding(datas, fingerprints, config.frames_fps)
         fingerprints.save()
 
@@ -247,46 +187,34 @@ def run_uvrb(config: UVRBRunConfig) -> dict | None:
         trust_remote_code=config.trust_remote_code,
     )
 
-    # Encoding: each process takes every num_processes-th unique input of each job.
+    # Encoding, through the cache: each process takes every num_processes-th unique input of each job.
+    cached = CachedEncoder(encoder, cache_dir, flush_every=config.flush_every, fingerprints=fingerprints)
     fps = config.frames_fps
     jobs = {"candidates": (candidate_job, lambda s: {"video": s.as_input(fps)})}
     jobs.update({f"queries:{name}": (job, lambda q: q.as_input(fps)) for name, job in query_jobs.items()})
-    caches: dict[str, EmbeddingCache] = {}
-    encoded = 0
-    for label, (job, build) in jobs.items():
-        cache = caches[label] = EmbeddingCache(cache_dir, encoder.cache_settings(job.instruction))
-        mine = slice(state.process_index, None, state.num_processes)
-        todo_keys, todo_sources = job.keys[mine], job.sources[mine]
-        missing = len(cache.missing(todo_keys))
-        if show and missing:
-            print(f"[uvrb] {label}: encoding {missing} of {len(job.keys)}", file=sys.stderr)
-        encode_cached(
-            encoder,
-            LazyItems(build, todo_sources),
-            todo_keys,
-            cache,
-            instruction=job.instruction,
-            batch_size=config.batch_size,
-            flush_every=config.flush_every,
-            num_workers=config.num_workers,
-            show_progress_bar=show,
-        )
-        encoded += missing
-    encoded_total = sum(gather_object([encoded])) if state.num_processes > 1 else encoded
+    options = {"batch_size": config.batch_size, "num_workers": config.num_workers}
+    mine = slice(state.process_index, None, state.num_processes)
+    for job, build in jobs.values():
+        items = LazyItems(build, job.sources[mine])
+        cached.encode(items, job.instruction, role=job.role, keys=job.keys[mine], show_progress_bar=show, **options)
+    encoded_total = sum(gather_object([cached.num_encoded])) if state.num_processes > 1 else cached.num_encoded
     state.wait_for_everyone()
     if not state.is_main_process:
         return None
 
-    # Scoring
-    for cache in caches.values():
-        cache.refresh()  # pick up the other processes' shards
+    # Scoring: every vector, read back through the cache (the other processes' shards too)
+    vectors = {
+        label: KeyedVectors(job.keys, cached.encode(LazyItems(build, job.sources), job.instruction, role=job.role,
+                                                    keys=job.keys, **options))  # fmt: skip
+        for label, (job, build) in jobs.items()
+    }
     budget = config.memory_budget_mb * 2**20
     scoring_device = "cuda" if torch.cuda.is_available() else None  # blocks of scores on the GPU when there is one
     task_results = {}
     for data in datas:
         name = data.task.name
         task_results[name] = score_task(
-            data, keys[name], caches["candidates"], caches[f"queries:{name}"], budget, device=scoring_device
+            data, keys[name], vectors["candidates"], vectors[f"queries:{name}"], budget, device=scoring_device
         )
         (output / "tasks").mkdir(exist_ok=True)
         (output / "tasks" / f"{name}.json").write_text(json.dumps(task_results[name], indent=2))
@@ -304,6 +232,7 @@ def run_uvrb(config: UVRBRunConfig) -> dict | None:
             "candidates_unique": len(candidate_job.keys),
             "encoded_this_run": encoded_total,
             "num_processes": state.num_processes,
+            "cache_problems": cached.problems,  # damaged cache files, set aside and encoded again
         },
         "config": {k: v for k, v in asdict(config).items() if k not in ("show_progress_bar",)},
         "seconds": round(time.perf_counter() - start, 2),
@@ -324,21 +253,33 @@ def _cpu_only() -> bool:
     return cpu_process_group()
 
 
+class KeyedVectors:
+    """A job's `EncodeResult` by input key (``errors``: key -> reason; ``get(keys)``): what `score_task` reads."""
+
+    def __init__(self, keys: Sequence[str], result: EncodeResult):
+        self.errors = {keys[e.index]: e.reason for e in result.errors}
+        self._row = {keys[index]: row for row, index in enumerate(result.indices)}
+        self._embeddings = result.embeddings  # (num_good, D)
+
+    def get(self, keys: Sequence[str]) -> torch.Tensor:
+        return self._embeddings[[self._row[key] for key in keys]]
+
+
 def score_task(
     data: TaskData,
     keys: dict,
-    candidate_cache: EmbeddingCache,
-    query_cache: EmbeddingCache,
+    candidates: KeyedVectors,
+    queries: KeyedVectors,
     memory_budget: int = DEFAULT_MEMORY_BUDGET,
     device: str | None = None,
 ) -> dict:
     """Rank, score and report one task. Inputs that failed to encode are left out of the
     ranking (a failed query scores 0) and listed, and the task is marked incomplete."""
-    failed_c, failed_q = candidate_cache.errors, query_cache.errors
+    failed_c, failed_q = candidates.errors, queries.errors
     corpus_ids = [cid for cid in data.corpus if keys["corpus"][cid] not in failed_c]
-    corpus_emb = candidate_cache.get([keys["corpus"][cid] for cid in corpus_ids])  # (C, D)
+    corpus_emb = candidates.get([keys["corpus"][cid] for cid in corpus_ids])  # (C, D)
     good_queries = [q.id for q in data.queries if keys["queries"][q.id] not in failed_q]
-    query_emb = query_cache.get([keys["queries"][qid] for qid in good_queries])  # (Q, D)
+    query_emb = queries.get([keys["queries"][qid] for qid in good_queries])  # (Q, D)
 
     rankings: dict[str, list[str]] = {q.id: [] for q in data.queries}
     if good_queries and corpus_ids:
@@ -373,113 +314,4 @@ def score_task(
     }
 
 
-# --------------------------------------------------------------------------- CLI
-
-
-def _parse_sampling(pairs: list[str]) -> dict:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--sampling expects KEY=VALUE, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
-def add_subcommand(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "uvrb",
-        help="Score a model on the UVRB benchmark (16 video retrieval datasets) with the paper's protocol.",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help=f"GVE checkpoint or SentenceTransformer model (default {DEFAULT_MODEL})"
-    )
-    parser.add_argument("--output", required=True, help="output folder (results.json, results.md, radar.png)")
-    parser.add_argument(
-        "--tasks",
-        nargs="*",
-        default=None,
-        help="task names and/or abilities (TXT, CMP, VIS, CG, FG, LC, S, T, PR); default: all 16",
-    )
-    parser.add_argument(
-        "--data",
-        default=HUB_REPO,
-        help=f"local folder in the authors' layout or Hub dataset repo (default {HUB_REPO})",
-    )
-    parser.add_argument("--data-revision", default=None, help="Hub revision of --data")
-    parser.add_argument(
-        "--media", default="all", choices=["all", "videos", "frames"], help="media fetched from the Hub"
-    )
-    parser.add_argument("--encoder", default="auto", choices=["auto", "gve", "sentence-transformers"])
-    parser.add_argument("--revision", default=None, help="Hub revision of --model")
-    parser.add_argument("--device", default=None)
-    parser.add_argument(
-        "--dtype", default=None, choices=["bfloat16", "float16", "float32"], help="default: bf16 on GPU, fp32 on CPU"
-    )
-    parser.add_argument(
-        "--sampling",
-        nargs="*",
-        default=[],
-        metavar="KEY=VALUE",
-        help="preprocessing overrides, e.g. max_frames=16 video_max_pixels=313600",
-    )
-    parser.add_argument(
-        "--frames-fps", type=float, default=DEFAULT_FRAMES_FPS, help="frame rate assumed for videos_frames/ folders"
-    )
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--num-workers", type=int, default=2, help="threads reading media ahead of the model")
-    parser.add_argument(
-        "--flush-every", type=int, default=64, help="inputs per cache shard (the most an interruption loses)"
-    )
-    parser.add_argument("--cache-dir", default=None, help="embedding cache (default <output>/embedding_cache)")
-    parser.add_argument(
-        "--memory-budget-mb", type=int, default=DEFAULT_MEMORY_BUDGET // 2**20, help="size of one block of scores"
-    )
-    parser.add_argument("--trust-remote-code", action="store_true")
-    parser.add_argument("--label", default=None, help="row name for this model in the tables")
-    parser.add_argument("--no-progress", action="store_true")
-    parser.set_defaults(func=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    sampling = _parse_sampling(args.sampling)
-    # Check names before loading anything; gve's CLI reports ValueErrors in one line.
-    try:
-        resolve_tasks(args.tasks)
-        SamplingConfig().replace(**sampling)
-    except (KeyError, TypeError) as err:  # unknown task or sampling option, with a "did you mean"
-        raise ValueError(err.args[0]) from None
-    config = UVRBRunConfig(
-        model=args.model,
-        output=args.output,
-        tasks=args.tasks or None,
-        data=args.data,
-        data_revision=args.data_revision,
-        media=args.media,
-        encoder=args.encoder,
-        revision=args.revision,
-        device=args.device,
-        dtype=args.dtype,
-        sampling=sampling,
-        frames_fps=args.frames_fps,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        flush_every=args.flush_every,
-        cache_dir=args.cache_dir,
-        memory_budget_mb=args.memory_budget_mb,
-        trust_remote_code=args.trust_remote_code,
-        show_progress_bar=not args.no_progress,
-        model_label=args.label,
-    )
-    results = run_uvrb(config)
-    if results is not None:
-        print((Path(config.output) / "results.md").read_text())
-    return 0
-
-
-__all__ = ["UVRBRunConfig", "plan_encoding", "run_uvrb", "score_task"]
+__all__ = ["KeyedVectors", "UVRBRunConfig", "plan_encoding", "run_uvrb", "score_task"]

@@ -28,7 +28,7 @@ from modeling_gve.serving.vllm import (
     pooler_config_kwargs,
     vllm_request,
 )
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 
 INSTRUCTION = "Find the video according to the text description."
 

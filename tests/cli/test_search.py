@@ -4,13 +4,13 @@ import json
 import shutil
 
 import pytest
-import torch
 
 from modeling_gve.cli import main
-from modeling_gve.embedding_cache import EmbeddingCache, file_fingerprint
-from modeling_gve.inference import cache_settings, encode_cached
+from modeling_gve.directions import instruction
+from modeling_gve.embedding_cache import EmbeddingCache, item_key
+from modeling_gve.encoders import GVEEncoder
 from modeling_gve.modeling_gve import GVEModel
-from modeling_gve.testing import make_video
+from modeling_gve.testing.media import make_video
 
 
 @pytest.fixture()
@@ -50,8 +50,9 @@ def test_search_ranks_and_caches(video_folder, tiny_ckpt, capsys, encode_counter
     assert hits[0]["score"] >= hits[1]["score"]
     assert "broken.mp4" in err and "could not be opened as a video" in err
     assert encode_counter == [4, 1]  # 4 videos (one broken), then the query
-    cache_dirs = list((video_folder / ".gve_cache").iterdir())
+    cache_dirs = [p for p in (video_folder / ".gve_cache").iterdir() if p.is_dir()]
     assert len(cache_dirs) == 1 and (cache_dirs[0] / "settings.json").exists()
+    assert (video_folder / ".gve_cache" / "content-keys.json").is_file()  # the content-key memo
 
     # second search: only the query is embedded; the broken file is not retried
     encode_counter.clear()
@@ -69,11 +70,9 @@ def test_search_ranks_and_caches(video_folder, tiny_ckpt, capsys, encode_counter
 
 
 def test_scores_equal_direct_encoding(video_folder, tiny_ckpt, gve_model, capsys):
-    from modeling_gve.search import QUERY_INSTRUCTIONS
-
     assert search(video_folder, tiny_ckpt, "a blue screen", "--top-k", "3") == 0
     hits = json.loads(capsys.readouterr().out)
-    query = gve_model.encode(["a blue screen"], instruction=QUERY_INSTRUCTIONS["text"])
+    query = gve_model.encode(["a blue screen"], instruction=instruction("T2V"))
     for hit in hits:
         video = gve_model.encode([{"video": hit["path"]}])
         assert float(query[0] @ video[0]) == pytest.approx(hit["score"], abs=1e-4)
@@ -104,47 +103,32 @@ def test_cli_errors_are_one_clear_line(video_folder, tiny_ckpt, tmp_path, capsys
     assert "empty: no video files" in capsys.readouterr().err
 
 
-def test_interrupted_encoding_resumes_without_redoing_work(tmp_path, gve_model, media, monkeypatch):
-    videos = []
-    for i in range(5):
-        videos.append(make_video(tmp_path / f"v{i}.mp4", seconds=1.0, fps=8, size=(64 + 16 * i, 64)))
-    items = [{"video": str(v)} for v in videos]
-    keys = [file_fingerprint(v) for v in videos]
-    settings = cache_settings(gve_model)
-    cache = EmbeddingCache(tmp_path / "cache", settings)
-
-    calls = []
-    original = GVEModel.encode
-
-    def flaky(self, inputs, *args, **kwargs):
-        calls.append(len(inputs))
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # killed while encoding the second chunk
-        return original(self, inputs, *args, **kwargs)
-
-    monkeypatch.setattr(GVEModel, "encode", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        encode_cached(gve_model, items, keys, cache, flush_every=2, show_progress_bar=False)
-    assert len(EmbeddingCache(tmp_path / "cache", settings)) == 2  # the finished chunk is on disk
-
-    calls.clear()
-    monkeypatch.setattr(GVEModel, "encode", original)
-    resumed = encode_cached(gve_model, items, keys, EmbeddingCache(tmp_path / "cache", settings), flush_every=2, show_progress_bar=False)
-    assert resumed.indices == list(range(5))
-    expected = gve_model.encode(items)
-    assert (resumed.embeddings - expected).abs().max() < 1e-4
-
-
 def test_cache_is_keyed_by_settings_and_content(tmp_path, gve_model, media):
-    a = cache_settings(gve_model)
-    b = cache_settings(gve_model, max_frames=16)
-    c = cache_settings(gve_model, instruction="Find the video according to the image.")
+    a = GVEEncoder(gve_model).cache_settings(None)
+    b = GVEEncoder(gve_model, {"max_frames": 16}).cache_settings(None)
+    c = GVEEncoder(gve_model).cache_settings("Find the video according to the image.")
     assert EmbeddingCache(tmp_path, a).root != EmbeddingCache(tmp_path, b).root != EmbeddingCache(tmp_path, c).root
     copy = tmp_path / "copy.mp4"
     shutil.copy(media["video"], copy)
-    assert file_fingerprint(copy) == file_fingerprint(media["video"])  # moved/copied file keeps its entry
+    assert item_key({"video": str(copy)}) == item_key({"video": str(media["video"])})  # moved/copied: same entry
     copy.write_bytes(copy.read_bytes()[:-10] + b"0123456789")
-    assert file_fingerprint(copy) != file_fingerprint(media["video"])
+    assert item_key({"video": str(copy)}) != item_key({"video": str(media["video"])})
+
+
+def test_a_bit_flip_in_the_cache_is_reported_and_the_file_encoded_again(video_folder, tiny_ckpt, capsys, caplog):
+    """A flipped bit in a cached vector (here its exponent: ~1e37) must not rank a file first."""
+    assert search(video_folder, tiny_ckpt, "a clock", "--top-k", "10") == 0
+    expected = {h["path"]: h["score"] for h in json.loads(capsys.readouterr().out)}
+    (shard,) = (video_folder / ".gve_cache").glob("*/shard-*.safetensors")
+    data = bytearray(shard.read_bytes())
+    data[-1] ^= 0x40  # the high byte of the last float32: its exponent
+    shard.write_bytes(bytes(data))
+    with caplog.at_level("WARNING", logger="modeling_gve.embedding_cache"):
+        assert search(video_folder, tiny_ckpt, "a clock", "--top-k", "10") == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert {h["path"]: h["score"] for h in hits} == pytest.approx(expected, abs=1e-5)
+    assert all(abs(h["score"]) <= 1.0 + 1e-5 for h in hits)
+    assert f"{shard}: checksum mismatch" in caplog.text and shard.with_name(shard.name + ".corrupt").exists()
 
 
 def test_cache_files_are_safetensors_and_json(video_folder, tiny_ckpt, capsys):
@@ -166,25 +150,3 @@ def test_query_combinations_without_a_default_instruction_fail_before_loading(vi
     args = ["--image", str(media["image"]), "--video", str(media["video"]), "--instruction", instruction]
     assert search(video_folder, tiny_ckpt, *args) == 0
     assert len(json.loads(capsys.readouterr().out)) == 3
-
-
-def test_encode_cached_names_failed_inputs_briefly(tmp_path, gve_model):
-    """A failed input is reported by a short name, never the whole input (a long text, a frame array)."""
-    import numpy as np
-
-    from modeling_gve.video import VideoFrames
-
-    long_text = "a very long description " * 2000
-    items = [
-        "fine",
-        {"text": long_text, "video": str(tmp_path / "missing.mp4")},
-        {"video": VideoFrames(np.zeros((1, 64, 64, 3), dtype=np.uint8), fps=1.0)},  # one frame: refused
-    ]
-    cache = EmbeddingCache(tmp_path / "cache", cache_settings(gve_model))
-    result = encode_cached(gve_model, items, ["a", "b", "c"], cache, show_progress_bar=False)
-    assert result.indices == [0]
-    (missing, one_frame) = result.errors
-    assert missing.index == 1 and missing.input.startswith(f"{{video={tmp_path / 'missing.mp4'}, text='a very long")
-    assert one_frame.input == "{video=<1 decoded frames at 1.0 fps>}"
-    assert all(len(e.input) < 200 for e in result.errors)
-    assert "file not found" in missing.reason and "only 1 frame" in one_frame.reason

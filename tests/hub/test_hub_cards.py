@@ -218,6 +218,7 @@ def test_training_record_feeds_the_training_section(tiny_converted, tmp_path):
     assert f"| base checkpoint | `{config['model_name_or_path']}` |" in card.text
     assert f"| curriculum | `{config['curriculum']}` |" in card.text and "| optimizer steps | 12 |" in card.text
     assert "| last logged loss | 1.2500 (step 12) |" in card.text and "T2V 7, I2V 5" in card.text
+    assert "| preprocessing | `max_frames=2, video_min_pixels=3136," in card.text
 
 
 # --------------------------------------------------------------------------- UVRB dataset card

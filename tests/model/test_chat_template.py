@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from modeling_gve import GVEInputError, format_prompt
-from modeling_gve.testing import QWEN2_5_VL_CHAT_TEMPLATE
+from modeling_gve.testing.tiny import QWEN2_5_VL_CHAT_TEMPLATE
 
 
 def render_with_qwen_template(tokenizer, instruction, content):

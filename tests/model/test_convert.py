@@ -7,7 +7,7 @@ import pytest
 import torch
 from helpers import BLOCK_PACKAGE, run_python
 
-from modeling_gve.convert import REMOTE_CODE_FILES
+from modeling_gve.checkpoint import CHECKPOINT_FILES, REMOTE_CODE_FILES, is_checkpoint_file
 
 
 def test_converted_folder_layout(tiny_converted):
@@ -21,6 +21,9 @@ def test_converted_folder_layout(tiny_converted):
     assert processor_config["processor_class"] == "GVEProcessor"
     assert processor_config["sampling"]["max_frames"] == 8
     assert processor_config["sampling"]["video_max_pixels"] == 200 * 28 * 28
+
+    assert set(CHECKPOINT_FILES) <= names  # the one list, which `gve hub` checks
+    assert [n for n in names if not is_checkpoint_file(n)] == []  # and nothing else is written
 
     from safetensors import safe_open
 
@@ -89,6 +92,29 @@ def test_automodel_without_remote_code_after_import(tiny_converted, gve_model, t
     )
     got = torch.tensor(json.loads(out.strip().splitlines()[-1]))
     assert (got - gve_model.encode(["a text"])).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "from transformers import AutoModel\nimport modeling_gve",  # Auto classes loaded first: registered at import
+        "import modeling_gve\nfrom transformers import Qwen2_5_VLModel",  # Auto modules loaded inside a model import
+    ],
+    ids=["auto-classes-first", "model-class-after"],
+)
+def test_automodel_without_remote_code_whatever_was_imported_first(tiny_converted, imports, tmp_path):
+    """`import modeling_gve` registers GVE with the Auto classes without importing torch itself;
+    the registration holds whether transformers was imported before it or after it."""
+    path = str(tiny_converted)
+    code = imports + textwrap.dedent(
+        f"""
+        from transformers import AutoConfig, AutoModel, AutoProcessor
+        assert type(AutoConfig.from_pretrained({path!r})) is modeling_gve.GVEConfig
+        assert type(AutoProcessor.from_pretrained({path!r})) is modeling_gve.GVEProcessor
+        print(type(AutoModel.from_pretrained({path!r})).__name__)
+        """
+    )
+    assert run_python(code, cwd=tmp_path).strip().splitlines()[-1] == "GVEModel"
 
 
 def test_cli_convert_with_sampling_and_dtype(tiny_ckpt, tmp_path):

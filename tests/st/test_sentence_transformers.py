@@ -8,9 +8,10 @@ import torch
 from helpers import BLOCK_PACKAGE, REPO, run_python
 
 from modeling_gve import DEFAULT_INSTRUCTION, GVEInputError, VideoFrames
-from modeling_gve.prompts import UVRB_PROMPTS
+from modeling_gve.uvrb.tasks import task_prompts
 
 TOL = 1e-5
+UVRB_PROMPTS = task_prompts()
 # The 16 UVRB datasets in the order of the paper's Table 1 (SPEC §2).
 UVRB_NAMES = [
     "MSRVTT", "DiDeMo", "CRB-G", "CRB-S", "VDC-O", "CRB-T", "CMRB", "DREAM-E",
@@ -257,7 +258,7 @@ def test_multi_process_pool(st_model, gve_model, items):
 
 @pytest.fixture(scope="module")
 def bad_media(tmp_path_factory):
-    from modeling_gve.testing import make_audio_only, make_video
+    from modeling_gve.testing.media import make_audio_only, make_video
 
     root = tmp_path_factory.mktemp("st-bad")
     (root / "notes.mp4").write_text("not a video")
@@ -277,6 +278,9 @@ BAD = {
     "empty text": (lambda r: {"text": ""}, None),
     "unknown key": (lambda r: {"text": "x", "txt": "y"}, None),
     "unsupported type": (lambda r: 42, None),
+    "lone surrogate in text": (lambda r: "caf\udce9 menu", None),
+    "empty video list": (lambda r: {"text": "x", "video": []}, None),
+    "frames with a text fps": (lambda r: {"video": {"frames": torch.zeros(4, 32, 32, 3, dtype=torch.uint8), "fps": "abc"}}, None),
 }
 
 
@@ -291,6 +295,27 @@ def test_bad_inputs_raise_the_model_paths_error(st_model, gve_model, bad_media, 
     assert type(got.value).__name__ == "GVEInputError"
     assert got.value.reason == expected.value.reason
     assert got.value.input == expected.value.input.removeprefix("inputs[1] ")
+
+
+def test_control_token_strings_are_text_as_in_the_model_path(st_model, gve_model, media):
+    items = [
+        "a <|im_end|>\n<|im_start|>assistant\n cat",
+        {"text": "<|image_pad|> and <|video_pad|>", "image": str(media["image"])},
+    ]
+    assert max_diff(st_model.encode(items), gve_model.encode(items)) < TOL
+    system = [{"role": "system", "content": "<|im_end|> find"}, {"role": "user", "content": "a dog"}]
+    assert max_diff(st_model.encode([system]), gve_model.encode(["a dog"], instruction="<|im_end|> find")) < TOL
+
+
+def test_image_reader_setting(st_model, gve_model, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    path = tmp_path / "gray16.png"
+    Image.fromarray(np.tile(np.linspace(0, 65535, 90), (60, 1)).astype(np.uint16)).save(path)
+    for reader in ("gve", "reference"):
+        got = st_model.encode([str(path)], processing_kwargs={"common": {"image_reader": reader}})
+        assert max_diff(got, gve_model.encode([{"image": path}], image_reader=reader)) < TOL, reader
 
 
 def test_bad_conversations_are_named(st_model):
@@ -312,6 +337,9 @@ def test_save_load_round_trip(st_model, tiny_converted, items, tmp_path):
     query = loaded.encode_query(items, prompt_name="DiDeMo", convert_to_tensor=True)
     assert torch.equal(query, st_model.encode_query(items, prompt_name="DiDeMo", convert_to_tensor=True))
     # gve convert writes exactly what sentence-transformers itself writes for this model
+    from modeling_gve.checkpoint import CHECKPOINT_FILES
+
+    assert set(CHECKPOINT_FILES) <= {p.name for p in (tmp_path / "saved").iterdir()}
     for name in ("modules.json", "sentence_bert_config.json"):
         saved = json.loads((tmp_path / "saved" / name).read_text())
         assert saved == json.loads((tiny_converted / name).read_text()), name
@@ -393,7 +421,7 @@ def test_trainer_with_cached_mnrl_on_a_video_column(tiny_converted, media, tmp_p
     )
     from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss
 
-    from modeling_gve.testing import make_video
+    from modeling_gve.testing.media import make_video
 
     videos = [
         str(make_video(tmp_path / f"v{i}.mp4", seconds=2.0, fps=10, size=(96, 64), pattern=p))

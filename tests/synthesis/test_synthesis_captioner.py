@@ -10,12 +10,12 @@ import time
 import pytest
 
 from modeling_gve.synthesis.captioners import Job, OpenAICompatibleCaptioner, TransformersCaptioner
-from modeling_gve.synthesis.config import build_config
+from modeling_gve.synthesis.config import SynthesisConfig
 from modeling_gve.synthesis.enrich import Enrichment
-from modeling_gve.synthesis.loopback import LoopbackChatServer
+from modeling_gve.testing.loopback import LoopbackChatServer
 from modeling_gve.synthesis.plan import PoolVideo
 from modeling_gve.synthesis.prompts import MediaRef, PromptLibrary
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +52,14 @@ def config_for(root, url, **overrides):
         "captioner_model": "loopback",
         "captioner_base_url": url,
         "captioner_timeout": 0.4,
-        "captioner_max_retries": 1,
+        "captioner_request_retries": 1,
         "captioner_backoff": 0.01,
-        "captioner_max_attempts": 3,
+        "captioner_generation_attempts": 3,
         "captioner_concurrency": 4,
         "enrich_kinds": ["video_captions"],
         "tasks": ["T2V"],
     }
-    return build_config(values | overrides)
+    return SynthesisConfig.from_values(values | overrides)
 
 
 BEHAVIOUR = {
@@ -212,7 +212,7 @@ def test_openai_captioner_cancels_requests_in_flight_when_the_consumer_stops(poo
 
 
 def test_transformers_backend_with_tiny_generative_model(tiny_ckpt, pool_root, tmp_path):
-    config = build_config(
+    config = SynthesisConfig.from_values(
         {
             "input": str(pool_root),
             "output_dir": str(pool_root),
@@ -223,7 +223,7 @@ def test_transformers_backend_with_tiny_generative_model(tiny_ckpt, pool_root, t
             "captioner_max_tokens": 12,
             "captioner_num_frames": 4,
             "captioner_max_pixels": 64 * 28 * 28,
-            "captioner_max_attempts": 2,
+            "captioner_generation_attempts": 2,
             "captioner_batch_size": 2,
             "enrich_kinds": ["video_captions", "ti_query"],
             "tasks": ["T2V", "TI2V"],

@@ -1,12 +1,12 @@
 """V-SynFlow settings: shipped YAML configs parse, unknown keys fail with a suggestion, the
 command line overrides the file, values are type-checked; the work records resume safely."""
 
-import argparse
 from pathlib import Path
 
 import pytest
 
-from modeling_gve.synthesis.config import add_arguments, build_config, config_from_args, load_yaml
+from modeling_gve.args import load_yaml_config
+from modeling_gve.synthesis.config import SynthesisConfig
 from modeling_gve.synthesis.workstore import RecordLog, ShardedLog, shard_of, shards_for_process
 
 REPO = Path(__file__).resolve().parents[2]
@@ -14,13 +14,13 @@ CONFIGS = sorted((REPO / "recipes" / "configs").glob("vsynflow*.yaml"))
 
 
 def parse(argv):
-    return config_from_args(add_arguments(argparse.ArgumentParser(allow_abbrev=False)).parse_args(argv))
+    return SynthesisConfig.parse(argv)
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_shipped_configs_parse(path, tmp_path):
     config = parse(["--config", str(path), "--input", str(tmp_path), "--output_dir", str(tmp_path / "out")])
-    values = load_yaml(path)
+    values = load_yaml_config(path)
     assert config.data.stages == values.get("stages", ["qc", "enrich", "tasks"])
     assert config.captioner.captioner_model == values["captioner_model"]
     assert config.work_dir == tmp_path / "out" / ".vsynflow"
@@ -37,10 +37,10 @@ def test_unknown_yaml_key_suggests(tmp_path):
         parse(["--config", str(bad)])
 
 
-def test_unknown_cli_option_is_an_error(capsys):
+def test_unknown_cli_option_is_an_error_with_a_suggestion(capsys):
     with pytest.raises(SystemExit):
         parse(["--output_dir", "o", "--captioner_modle", "m"])
-    assert "unrecognized arguments" in capsys.readouterr().err
+    assert "unrecognized arguments: --captioner_modle; did you mean '--captioner_model'?" in capsys.readouterr().err
 
 
 def test_cli_overrides_yaml_and_parses_collections(tmp_path):
@@ -85,15 +85,40 @@ def test_cli_overrides_yaml_and_parses_collections(tmp_path):
 )
 def test_invalid_values_name_the_setting(values, message):
     with pytest.raises(ValueError, match=message):
-        build_config({"input": "in", "output_dir": "out", "captioner_model": "m"} | values)
+        SynthesisConfig.from_values({"input": "in", "output_dir": "out", "captioner_model": "m"} | values)
 
 
-def test_cli_subcommand_registered():
-    from modeling_gve.cli import SUBCOMMANDS, build_parser
+def test_gve_synthesize_parses_the_same_settings():
+    from modeling_gve.cli import COMMANDS, command_parser
 
-    assert SUBCOMMANDS["synthesize"] == "modeling_gve.synthesis.pipeline"
-    args = build_parser().parse_args(["synthesize", "--input", "in", "--output_dir", "out", "--captioner_model", "m"])
-    assert config_from_args(args).data.input == "in"
+    assert "synthesize" in COMMANDS
+    args = command_parser("synthesize").parse_args(["--input", "in", "--output_dir", "out", "--captioner_model", "m"])
+    assert SynthesisConfig.from_args(args).data.input == "in"
+
+
+def test_captioner_retries_and_generation_attempts_are_two_settings(tmp_path):
+    """Transport retries (the server did not answer) and answer regenerations (the answer was
+    invalid) are counted separately; the old names still parse for one release."""
+    values = {"input": "in", "output_dir": "out", "captioner_model": "m"}
+    config = SynthesisConfig.from_values(values | {"captioner_request_retries": 0, "captioner_generation_attempts": 5})
+    assert (config.captioner.captioner_request_retries, config.captioner.captioner_generation_attempts) == (0, 5)
+    old = tmp_path / "old.yaml"
+    old.write_text("input: in\noutput_dir: out\ncaptioner_model: m\ncaptioner_max_retries: 1\ncaptioner_max_attempts: 2\n")
+    with pytest.warns(FutureWarning, match="'captioner_max_attempts' is deprecated; use 'captioner_generation_attempts'"):
+        config = parse(["--config", str(old)])
+    assert (config.captioner.captioner_request_retries, config.captioner.captioner_generation_attempts) == (1, 2)
+    with pytest.raises(ValueError, match="give 'captioner_request_retries' only"):
+        SynthesisConfig.from_values(values | {"captioner_max_retries": 1, "captioner_request_retries": 2})
+
+
+def test_second_names_of_the_config_functions_warn(tmp_path):
+    import modeling_gve.synthesis as synthesis
+    from modeling_gve.synthesis import config
+
+    with pytest.warns(FutureWarning, match="use modeling_gve.synthesis.config.SynthesisConfig.from_values"):
+        assert synthesis.build_config == SynthesisConfig.from_values
+    with pytest.warns(FutureWarning, match="use modeling_gve.args.load_yaml_config"):
+        assert config.load_yaml is load_yaml_config
 
 
 def test_shards_are_stable_and_split_between_processes():

@@ -14,11 +14,11 @@ import pytest
 import yaml
 from helpers import REPO, accelerate_launch, subprocess_env
 
-from modeling_gve.synthesis.config import TASKS, build_config
-from modeling_gve.synthesis.loopback import LoopbackChatServer
+from modeling_gve.directions import parse
+from modeling_gve.synthesis.config import TASKS, SynthesisConfig
 from modeling_gve.synthesis.pipeline import run
-from modeling_gve.synthesis.tasks import TASK_PATTERNS
-from modeling_gve.testing import make_video
+from modeling_gve.testing.loopback import LoopbackChatServer
+from modeling_gve.testing.media import make_video
 
 COLUMNS = ["id", "query_text", "query_image", "query_video", "pos_text", "pos_image", "pos_video", "negatives"]
 
@@ -73,7 +73,7 @@ def test_end_to_end_dataset_loads_per_task(captioned, tmp_path):
 
     out = tmp_path / "uvrd"
     with LoopbackChatServer() as server:
-        stats = run(build_config(settings(captioned, out, server.url)))
+        stats = run(SynthesisConfig.from_values(settings(captioned, out, server.url)))
     assert stats["quality"]["outcome"] == {"kept": 5, "static": 1, "unreadable": 1}
     assert stats["quality"]["rectification"]["dropped"] == {"pattern": 1}
     assert {t: s["rows"] for t, s in stats["tasks"].items()} == {t: 5 for t in TASKS}
@@ -83,10 +83,11 @@ def test_end_to_end_dataset_loads_per_task(captioned, tmp_path):
         ds = datasets.load_dataset(str(out), task, split="train", cache_dir=str(tmp_path / "hf"))
         assert ds.column_names == COLUMNS and len(ds) == 5
         assert ds.features["negatives"].feature["video"].dtype == "string"
-        queries, positive = TASK_PATTERNS[task]
+        direction = parse(task)
+        expected = {f"query_{m}" for m in direction.query} | {f"pos_{m}" for m in direction.candidate}
         for row in ds:
             present = {c for c in COLUMNS[1:-1] if row[c] is not None}
-            assert present == set(queries) | {positive}, (task, row)
+            assert present == expected, (task, row)
             for column in present - {"query_text", "pos_text"}:
                 assert (out / row[column]).is_file(), row[column]  # media paths are relative to the root
         assert len(set(ds["id"])) == len(ds)
@@ -102,12 +103,12 @@ def test_end_to_end_dataset_loads_per_task(captioned, tmp_path):
     # the stages run one at a time give the same dataset
     with LoopbackChatServer() as server:
         for stage in ("qc", "enrich", "tasks"):
-            run(build_config(settings(captioned, tmp_path / "staged", server.url, stages=[stage])))
+            run(SynthesisConfig.from_values(settings(captioned, tmp_path / "staged", server.url, stages=[stage])))
     assert load_all(tmp_path / "staged", tmp_path / "hf") == load_all(out, tmp_path / "hf")
 
     # a rerun with a stricter motion threshold drops videos and their media; nothing is captioned again
     with LoopbackChatServer() as server:
-        stats = run(build_config(settings(captioned, out, server.url, motion_threshold=0.105)))
+        stats = run(SynthesisConfig.from_values(settings(captioned, out, server.url, motion_threshold=0.105)))
         assert sum(server.requests.values()) == 0
     kept = stats["quality"]["pool"]["videos"]
     assert 0 < kept < 5 and stats["tasks"]["T2V"]["rows"] == kept
@@ -127,7 +128,7 @@ def test_hard_negatives_and_push_to_hub(captioned, tiny_ckpt, tmp_path):
     api.upload_folder.side_effect = upload_folder
     with LoopbackChatServer() as server, mock.patch("huggingface_hub.HfApi", return_value=api):
         stats = run(
-            build_config(
+            SynthesisConfig.from_values(
                 settings(
                     captioned,
                     out,
@@ -184,7 +185,7 @@ def _lines(folder):
 def test_kill_mid_stage_and_resume_gives_the_uninterrupted_output(captioned, tmp_path):
     # reference: one uninterrupted run
     with LoopbackChatServer() as server:
-        run(build_config(settings(captioned, tmp_path / "reference", server.url)))
+        run(SynthesisConfig.from_values(settings(captioned, tmp_path / "reference", server.url)))
     reference = load_all(tmp_path / "reference", tmp_path / "hf")
 
     with LoopbackChatServer(latency=0.15) as server:  # slow enough to be killed during stage 2
@@ -229,7 +230,7 @@ def test_two_processes_split_the_shards(captioned, tiny_ckpt, tmp_path):
     # consistency scoring and hard-negative mining included: both embed in two processes
     extra = {"embedder": str(tiny_ckpt), "mine_hard_negatives": True, "negative_margin": None}
     with LoopbackChatServer() as server:
-        stats = run(build_config(settings(captioned, tmp_path / "one", server.url, **extra)))
+        stats = run(SynthesisConfig.from_values(settings(captioned, tmp_path / "one", server.url, **extra)))
     assert stats["negatives"]["tasks"]["TI2V"]["full"] == 5
     reference = load_all(tmp_path / "one", tmp_path / "hf")
     with LoopbackChatServer() as server:
@@ -275,5 +276,5 @@ def test_cpu_process_group_follows_accelerate_use_cpu(
     monkeypatch.setattr(torch.cuda, "is_available", lambda: has_accelerator)
     monkeypatch.setattr(accelerate, "PartialState", partial_state)
     with pytest.raises(Recorded):
-        run(build_config(settings(captioned, tmp_path / "out", "http://127.0.0.1:9")))
+        run(SynthesisConfig.from_values(settings(captioned, tmp_path / "out", "http://127.0.0.1:9")))
     assert made == [expected] and _cpu_only() is expected

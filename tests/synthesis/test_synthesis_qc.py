@@ -7,14 +7,14 @@ import subprocess
 
 import pytest
 
-from modeling_gve.synthesis.config import build_config
+from modeling_gve.synthesis.config import SynthesisConfig
 from modeling_gve.synthesis.consistency import consistency_scores, score_distribution
 from modeling_gve.synthesis.dynamics import motion_score
 from modeling_gve.synthesis.extract import clip_windows, cut_clips, extract_frames, probe
 from modeling_gve.synthesis.quality import QualityControl
 from modeling_gve.synthesis.rectify import RectificationRules, rectify
 from modeling_gve.synthesis.sources import SourceVideo, load_sources
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 from modeling_gve.video import GVEInputError
 
 
@@ -167,17 +167,15 @@ def test_cut_clips_stops_a_stuck_ffmpeg(tmp_path):
 
 
 def test_consistency_scores_match_gve_encode(gve_model, tiny_ckpt, videos, tmp_path):
-    from modeling_gve.synthesis.embedders import GVEEmbedder
+    from modeling_gve.encoders import CachedEncoder, load_encoder
 
-    embedder = GVEEmbedder(str(tiny_ckpt), device="cpu", batch_size=2)
+    embedder = CachedEncoder(load_encoder(str(tiny_ckpt), kind="gve", device="cpu"), tmp_path / "cache")
     pairs = [
         SourceVideo("a", str(videos["moving"]), "a colourful test pattern with a clock"),
         SourceVideo("b", str(videos["red"]), "a plain red screen"),
     ]
     instruction = "Find the video according to the text description."
-    scores, errors = consistency_scores(
-        embedder, pairs, tmp_path / "cache", instruction=instruction, show_progress_bar=False
-    )
+    scores, errors = consistency_scores(embedder, pairs, instruction=instruction, batch_size=2, show_progress_bar=False)
     assert errors == {}
     # independent reference: the core encode path, caption as query (with instruction), video as document
     for pair in pairs:
@@ -188,7 +186,6 @@ def test_consistency_scores_match_gve_encode(gve_model, tiny_ckpt, videos, tmp_p
     scores2, errors2 = consistency_scores(
         embedder,
         pairs + [SourceVideo("c", str(tmp_path / "nope.mp4"), "gone")],
-        tmp_path / "cache",
         instruction=instruction,
         show_progress_bar=False,
     )
@@ -198,17 +195,18 @@ def test_consistency_scores_match_gve_encode(gve_model, tiny_ckpt, videos, tmp_p
 def test_sentence_transformers_embedder(tiny_ckpt, videos, tmp_path):
     from sentence_transformers import SentenceTransformer
 
-    from modeling_gve.synthesis.embedders import SentenceTransformerEmbedder
-    from modeling_gve.uvrb.encoders import load_encoder
+    from modeling_gve.encoders import CachedEncoder, load_encoder
 
-    embedder = SentenceTransformerEmbedder(str(tiny_ckpt), device="cpu", batch_size=2)
+    encoder = load_encoder(str(tiny_ckpt), kind="sentence-transformers", device="cpu")
     pairs = [SourceVideo("a", str(videos["moving"]), "a test pattern")]
-    scores, errors = consistency_scores(embedder, pairs, tmp_path / "cache", instruction="x", show_progress_bar=False)
+    scores, errors = consistency_scores(
+        CachedEncoder(encoder, tmp_path / "cache"), pairs, instruction="x", batch_size=2, show_progress_bar=False
+    )
     reference = SentenceTransformer(str(tiny_ckpt), device="cpu")
     q = reference.encode_query(["a test pattern"], prompt="x", convert_to_tensor=True, normalize_embeddings=True)
     # the video as `gve uvrb` embeds it with this model (GVE's frame sampler, then the model): one encoder layer
     uvrb = load_encoder(str(tiny_ckpt), kind="sentence-transformers", device="cpu")
-    d = uvrb.encode([{"video": str(videos["moving"])}], on_error="skip").embeddings
+    d = uvrb.encode([{"video": str(videos["moving"])}], role="document", on_error="skip").embeddings
     assert errors == {} and scores["a"] == pytest.approx(float(q[0].float() @ d[0]), abs=1e-4)
 
 
@@ -237,14 +235,14 @@ def test_stage1_threshold_drops_low_pairs_and_reruns_embed_nothing(tiny_ckpt, vi
         "clip_seconds": 0.5,
         "qc_report_only": True,
     }
-    qc = QualityControl(build_config(values))
+    qc = QualityControl(SynthesisConfig.from_values(values))
     loads = []
 
     def embedder():
-        from modeling_gve.synthesis.embedders import GVEEmbedder
+        from modeling_gve.encoders import CachedEncoder, load_encoder
 
         loads.append(1)
-        return GVEEmbedder(str(tiny_ckpt), device="cpu")
+        return CachedEncoder(load_encoder(str(tiny_ckpt), kind="gve", device="cpu"), tmp_path / "embeddings")
 
     qc.run(range(2), embedder, show_progress=False)
     stats = qc.stats()
@@ -254,7 +252,7 @@ def test_stage1_threshold_drops_low_pairs_and_reruns_embed_nothing(tiny_ckpt, vi
 
     # choose a threshold between the two scores: the lower pair is dropped, nothing is embedded again
     low, high = dist["min"], dist["max"]
-    qc2 = QualityControl(build_config(values | {"qc_report_only": False, "consistency_threshold": (low + high) / 2}))
+    qc2 = QualityControl(SynthesisConfig.from_values(values | {"qc_report_only": False, "consistency_threshold": (low + high) / 2}))
     qc2.run(range(2), embedder, show_progress=False)
     assert len(loads) == 1
     stats2 = qc2.stats()

@@ -11,7 +11,7 @@ from modeling_gve.training.data import load_mixture
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 PAPER = dict(
     lora_r=16, lora_alpha=32, lora_dropout=0.1, learning_rate=3e-5, weight_decay=0.1, lr_scheduler_type="cosine",
-    num_train_epochs=3, seed=42, max_frames=8, fps=1.0, temperature=0.03, mixed_precision="bf16",
+    num_train_epochs=3, seed=42, sampling={"max_frames": 8, "fps": 1.0}, temperature=0.03, mixed_precision="bf16",
     gradient_checkpointing=True, torch_dtype="bfloat16", curriculum="pyramid", sigma_min=0.1, sigma_max=1.0,
     gather_across_processes=True, symmetric=True, gradcache_chunk_size=None,
 )  # fmt: skip
@@ -83,13 +83,14 @@ def test_command_line_overrides_yaml_and_null_clears(tmp_path):
     assert parse_config(["--config", str(path)]).training.report_to == []
 
 
-def test_unknown_keys_fail_with_did_you_mean(tmp_path):
+def test_unknown_keys_fail_with_did_you_mean(tmp_path, capsys):
     path = tmp_path / "c.yaml"
     path.write_text("model_name_or_path: m\nmixture: x\noutput_dir: o\nlearning_rat: 0.1\n")
     with pytest.raises(ValueError, match="did you mean 'learning_rate'"):
         parse_config(["--config", str(path)])
-    with pytest.raises(ValueError, match="did you mean 'temperature'"):
+    with pytest.raises(SystemExit):  # argparse: the usage, then the reason
         parse_config(["--model_name_or_path", "m", "--mixture", "x", "--output_dir", "o", "--temprature", "1"])
+    assert "unrecognized arguments: --temprature; did you mean '--temperature'?" in capsys.readouterr().err
     mixture = tmp_path / "m.yaml"
     mixture.write_text("tasks:\n- {task: a, path: p, batch_sise: 3}\n")
     with pytest.raises(ValueError, match="did you mean 'batch_size'"):
@@ -142,9 +143,7 @@ def test_public_training_functions_have_type_hints():
 
 def test_sampling_not_given_is_the_checkpoints_saved_setting(tiny_ckpt, tmp_path):
     """Fine-tuning a checkpoint saved with its own preprocessing keeps that preprocessing for
-    every sampling field the recipe does not set (None), and saves the given ones."""
-    import dataclasses
-
+    every sampling option the recipe does not set, and saves the given ones."""
     from modeling_gve import GVEProcessor
     from modeling_gve.processing_gve import SamplingConfig
     from modeling_gve.training.model import load_processor
@@ -155,15 +154,42 @@ def test_sampling_not_given_is_the_checkpoints_saved_setting(tiny_ckpt, tmp_path
     saved = {"max_frames": 16, "fps": 2.0, "video_max_pixels": 300 * 784, "video_min_pixels": 64 * 784,
              "image_max_pixels": 512 * 784, "image_min_pixels": 8 * 784, "max_length": 4096}  # fmt: skip
     assert set(saved) == set(fields) and all(saved[k] != getattr(defaults, k) for k in fields)
-    # the recipe exposes exactly these sampling fields, all optional
-    sampling_names = {f.name for f in dataclasses.fields(SamplingConfig)}
-    exposed = {f.name: f.default for f in dataclasses.fields(ModelArguments) if f.name in sampling_names}
-    assert exposed == dict.fromkeys(fields)
+    assert ModelArguments(model_name_or_path="m").sampling == {}  # nothing set: the checkpoint's settings
 
     processor = GVEProcessor.from_pretrained(tiny_ckpt)
     processor.sampling = processor.sampling_config(**saved).to_dict()
     processor.save_pretrained(tmp_path / "ckpt")
     kept = load_processor(ModelArguments(model_name_or_path=str(tmp_path / "ckpt"))).sampling_config()
     assert {k: getattr(kept, k) for k in fields} == saved
-    changed = load_processor(ModelArguments(model_name_or_path=str(tmp_path / "ckpt"), max_frames=4, fps=0.5))
+    sampling = {"max_frames": 4, "fps": 0.5}
+    changed = load_processor(ModelArguments(model_name_or_path=str(tmp_path / "ckpt"), sampling=sampling))
     assert {k: getattr(changed.sampling_config(), k) for k in fields} == {**saved, "max_frames": 4, "fps": 0.5}
+
+
+def test_sampling_is_one_mapping_of_sampling_options(tmp_path):
+    """Every `SamplingConfig` option is a key of `sampling`, on the command line too; unknown
+    options and bad values name the option."""
+    argv = ["--model_name_or_path", "m", "--mixture", "x", "--output_dir", "o"]
+    config = parse_config(argv + ["--sampling", "{max_frames: 16, num_frames: 4, seek_mode: approximate}"])
+    assert config.model.sampling == {"max_frames": 16, "num_frames": 4, "seek_mode": "approximate"}
+    with pytest.raises(ValueError, match=r"sampling: Unknown sampling option 'max_frame'; did you mean 'max_frames'\?"):
+        ModelArguments(model_name_or_path="m", sampling={"max_frame": 4})
+    with pytest.raises(ValueError, match="Sampling option max_frames must be an integer >= 2, got 1"):
+        ModelArguments(model_name_or_path="m", sampling={"max_frames": 1})
+    with pytest.raises(ValueError, match=r"video_min_pixels \(800\) must not exceed video_max_pixels \(400\)"):
+        ModelArguments(model_name_or_path="m", sampling={"video_min_pixels": 800, "video_max_pixels": 400})
+    # one bound alone is checked at load time, against the checkpoint's other bound
+    assert ModelArguments(model_name_or_path="m", sampling={"video_max_pixels": 3136}).sampling_overrides() == {
+        "video_max_pixels": 3136
+    }
+
+
+def test_flat_sampling_keys_still_work_for_one_release(tmp_path):
+    """Configs written before `sampling` existed (``max_frames: 8`` at the top level) parse into
+    the mapping, with a FutureWarning naming the new key; so do the old command-line options."""
+    path = tmp_path / "old.yaml"
+    path.write_text("model_name_or_path: m\nmixture: x\noutput_dir: o\nmax_frames: 8\nfps: 1.0\n")
+    with pytest.warns(FutureWarning, match="setting 'max_frames' is deprecated; use 'sampling.max_frames'"):
+        config = parse_config(["--config", str(path), "--video_max_pixels", "3136"])
+    assert config.model.sampling == {"max_frames": 8, "fps": 1.0, "video_max_pixels": 3136}
+    assert "max_frames" not in config.to_dict()

@@ -8,7 +8,6 @@ import torch
 from modeling_gve.training.curriculum import (
     CurriculumScheduler,
     alignment_probabilities,
-    default_tier,
     entropy,
     probe_alignment,
     sigma_at,
@@ -114,12 +113,6 @@ def test_schedules_end_where_training_ends():
 def test_uniform_follows_the_prior():
     sched = scheduler("uniform", prior=[1.0, 3.0, 4.0])
     assert sched.probabilities(0).tolist() == pytest.approx([0.125, 0.375, 0.5])
-
-
-def test_default_tiers():
-    assert [default_tier(d) for d in ("T2T", "T2I", "TI2I", "TI2T", "TI2TI", "I2I", "T2V", "I2V", "V2V",
-                                      "TI2V", "TV2V")] == [1, 1, 2, 2, 2, 2, 3, 3, 3, 4, 4]  # fmt: skip
-    assert [default_tier(d) for d in ("I2T", "T2TI")] == [1, 2]
 
 
 def test_state_round_trip():

@@ -5,16 +5,15 @@ import torch
 from training_helpers import TINY_SAMPLING
 
 from modeling_gve import GVEInputError, GVEProcessor, VideoFrames
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.pairs import direction_of, write_task
+from modeling_gve.testing.media import make_image, make_video
 from modeling_gve.training.data import (
     BadRow,
     BatchLoader,
     BatchPlan,
     TaskData,
     TaskSpec,
-    direction_of,
     row_items,
-    write_task,
 )
 
 
@@ -169,3 +168,17 @@ def test_probing_rows_do_not_resolve_hard_negative_media(tmp_path, tiny_ckpt):
     resolved.clear()
     trained = loader.load_row(task.dataset[0], task)
     assert len(trained.negatives) == 1 and resolved == ["media/pos.png", "media/neg.png"]
+
+
+def test_a_direction_without_a_table_instruction_needs_the_mixture_instruction(tmp_path):
+    """No generated fallback: an IV2V task (not in `directions.INSTRUCTIONS`) must say its instruction."""
+    root = tmp_path / "ds"
+    make_image(root / "media" / "i.png", size=(56, 56))
+    make_video(root / "media" / "a.mp4", seconds=1.0, fps=2, size=(56, 56))
+    write_task(root, "IV2V", [{"id": "r", "query_image": "media/i.png", "query_video": "media/a.mp4",
+                               "pos_video": "media/a.mp4"}])  # fmt: skip
+    cache = str(tmp_path / "cache")
+    with pytest.raises(ValueError, match=r"task 'iv': no query instruction for direction 'IV2V'"):
+        TaskData.open(TaskSpec(task="iv", path="ds", name="IV2V"), tmp_path, seed=0, cache_dir=cache)
+    spec = TaskSpec(task="iv", path="ds", name="IV2V", instruction="Find the video with this image and clip.")
+    assert TaskData.open(spec, tmp_path, seed=0, cache_dir=cache).instruction == spec.instruction

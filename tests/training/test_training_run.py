@@ -16,7 +16,7 @@ from helpers import REPO, accelerate_launch, subprocess_env
 from safetensors.torch import load_file
 from training_helpers import TINY_SAMPLING
 
-from modeling_gve.training.data import DEFAULT_INSTRUCTIONS
+from modeling_gve.directions import instruction
 
 TINY_CPU = REPO / "recipes" / "configs" / "tiny-cpu.yaml"
 RECIPE = REPO / "recipes" / "pyramid.py"
@@ -25,7 +25,7 @@ TASKS = ("T2T", "T2I", "T2V", "I2V", "TI2V")
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
-    from modeling_gve.training.synthetic import make_synthetic_run
+    from modeling_gve.testing.synthetic_tasks import make_synthetic_run
 
     root = tmp_path_factory.mktemp("tiny-train")
     made = make_synthetic_run(root, bad_rows=True)
@@ -58,7 +58,7 @@ def task_losses(model, data_root):
             return [{m: (r[f"{role}_{m}"] if m == "text" else str(data_root / r[f"{role}_{m}"]))
                      for m in ("text", "image", "video") if r[f"{role}_{m}"] is not None} for r in rows]  # fmt: skip
 
-        queries = model.encode(items("query"), instruction=DEFAULT_INSTRUCTIONS[task], **TINY_SAMPLING)
+        queries = model.encode(items("query"), instruction=instruction(task), **TINY_SAMPLING)
         positives = model.encode(items("pos"), **TINY_SAMPLING)
         losses[task] = float(F.cross_entropy(queries @ positives.T / 0.03, torch.arange(len(rows))))
     return losses
@@ -146,8 +146,7 @@ def test_merged_checkpoint_loads_with_gve_model_and_automodel_remote_code(traine
 
 
 def test_merged_checkpoint_loads_in_sentence_transformers(trained):
-    """Needs the sentence-transformers files that `save_gve_checkpoint` writes through
-    `CHECKPOINT_WRITERS` (the sentence-transformers integration): same vectors as `GVEModel`."""
+    """Needs the sentence-transformers files that `save_gve_checkpoint` writes: same vectors as `GVEModel`."""
     from sentence_transformers import SentenceTransformer
 
     from modeling_gve import GVEModel
@@ -158,7 +157,7 @@ def test_merged_checkpoint_loads_in_sentence_transformers(trained):
     st = SentenceTransformer(str(out), trust_remote_code=True, device="cpu")
     got = st.encode_document(texts, convert_to_tensor=True).cpu()
     hint = ("SentenceTransformer does not reproduce GVEModel's embeddings: the checkpoint lacks the "
-            "sentence-transformers files (written through modeling_gve.convert.CHECKPOINT_WRITERS)")  # fmt: skip
+            "sentence-transformers files (written by modeling_gve.checkpoint.save_gve_checkpoint)")  # fmt: skip
     assert got.shape == expected.shape, hint
     assert torch.allclose(got, expected, atol=1e-5), hint
 
@@ -302,4 +301,4 @@ def test_recipe_script_runs_the_library_train(monkeypatch, tmp_path):
     runpy.run_path(str(RECIPE), run_name="__main__")
     assert len(calls) == 1
     assert calls[0].training.output_dir == str(tmp_path / "out") and calls[0].training.learning_rate == 1e-4
-    assert calls[0].model.max_frames == 2  # from the YAML
+    assert calls[0].model.sampling["max_frames"] == 2  # from the YAML

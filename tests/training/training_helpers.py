@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from modeling_gve.testing import make_image
+from modeling_gve.testing.media import make_image
 from modeling_gve.training.config import ModelArguments
 from modeling_gve.training.data import LoadedRow, TrainBatch, item_id
 from modeling_gve.training.model import build_training_model, load_processor
@@ -28,7 +28,7 @@ def tiny_model_args(checkpoint: str | Path, **overrides) -> ModelArguments:
         attn_implementation="sdpa",
         lora_dropout=0.0,
         gradient_checkpointing=False,
-        **TINY_SAMPLING,
+        sampling=dict(TINY_SAMPLING),
     )
     values.update(overrides)
     return ModelArguments(**values)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modeling_gve.testing import make_image, make_video
+from modeling_gve.testing.media import make_image, make_video
 from modeling_gve.uvrb import TASKS
 from modeling_gve.uvrb.data import UVRBDataError, hub_patterns, load_task, resolve_data
 

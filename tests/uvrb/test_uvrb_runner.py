@@ -149,16 +149,14 @@ def test_sentence_transformers_encoder(tiny_ckpt, mini, tmp_path):
     assert list(results["tasks"]) == tasks and all(r["complete"] for r in results["tasks"].values())
     assert results["encoding"]["encoded_this_run"] == results["encoding"]["unique_inputs"]
     # the cached query embeddings are the model's own, with the task prompt as ST's prompt
-    from modeling_gve.embedding_cache import EmbeddingCache, text_fingerprint
-    from modeling_gve.uvrb.encoders import SentenceTransformerEncoder
+    from modeling_gve.embedding_cache import EmbeddingCache, item_key
+    from modeling_gve.encoders import SentenceTransformerEncoder
 
     model = SentenceTransformer(str(tiny_ckpt), device="cpu")
     encoder = SentenceTransformerEncoder(model, str(tiny_ckpt), sampling=TEST_SAMPLING)
     cache = EmbeddingCache(tmp_path / "embedding_cache", encoder.cache_settings(TASKS["MSRVTT"].prompt))
     queries = load_task(TASKS["MSRVTT"], mini / "MSRVTT").queries
-    keys = [
-        text_fingerprint(json.dumps({"image": None, "text": q.text, "video": None}, sort_keys=True)) for q in queries
-    ]
+    keys = [item_key(q.text) for q in queries]
     direct = model.encode(
         [q.text for q in queries], prompt=TASKS["MSRVTT"].prompt, convert_to_tensor=True, normalize_embeddings=True
     )
@@ -198,6 +196,26 @@ def test_gve_sentence_transformers_checkpoint_gives_the_gve_scores(tiny_converte
         ]
         embeddings[kind] = EmbeddingCache(tmp_path / kind / "embedding_cache", settings).get(video_keys)  # (13, D)
     assert torch.allclose(embeddings["gve"], embeddings["sentence-transformers"], atol=1e-5)
+
+
+def test_videos_v_synflow_embedded_are_not_embedded_again(tiny_ckpt, mini, tmp_path, monkeypatch):
+    """One key scheme and one encoder layer: with the same model, settings and cache folder, a video
+    V-SynFlow's consistency filter embedded is read back by `gve uvrb` (only the queries are encoded)."""
+    from modeling_gve.encoders import CachedEncoder, load_encoder
+    from modeling_gve.synthesis.consistency import consistency_scores
+    from modeling_gve.synthesis.sources import SourceVideo
+
+    cache = tmp_path / "shared-cache"
+    encoder = CachedEncoder(load_encoder(str(tiny_ckpt), kind="gve", device="cpu", sampling=TEST_SAMPLING), cache)
+    data = load_task(TASKS["MSRVTT"], mini / "MSRVTT")
+    corpus = data.corpus
+    pairs = [SourceVideo(cid, str(source.path), f"caption {cid}") for cid, source in corpus.items()]
+    scores, errors = consistency_scores(encoder, pairs, instruction="Find the video.", show_progress_bar=False)
+    assert len(scores) == len(corpus) and not errors
+    counter = EncodeCounter(monkeypatch)
+    results = run_uvrb(_config(tiny_ckpt, mini, tmp_path / "out", tasks=["MSRVTT"], cache_dir=str(cache)))
+    assert counter.items == results["encoding"]["encoded_this_run"] == len(data.queries)  # the videos: from disk
+    assert results["encoding"]["cache_problems"] == []
 
 
 def test_cli(tiny_ckpt, mini, tmp_path, capsys):

@@ -2,9 +2,10 @@
 
 import pytest
 
-from modeling_gve.prompts import DEFAULT_INSTRUCTION, UVRB_PROMPTS
+from modeling_gve import DEFAULT_INSTRUCTION
 from modeling_gve.uvrb import AGGREGATE_COLUMNS, TASKS, UVRBTask, aggregate, get_task, resolve_tasks
 from modeling_gve.uvrb.paper import KNOWN_TYPOS, PAPER_MODELS, TABLE_1, TABLE_2
+from modeling_gve.uvrb.tasks import task_prompts
 
 PAPER_ORDER = [
     "MSRVTT",
@@ -27,7 +28,8 @@ PAPER_ORDER = [
 
 
 def test_registry_names_prompts_and_metrics():
-    assert list(TASKS) == PAPER_ORDER == list(UVRB_PROMPTS)
+    assert list(TASKS) == PAPER_ORDER == list(task_prompts())
+    assert task_prompts()["LoVR-C2V"] == TASKS["LoVR-C2V"].prompt
     assert DEFAULT_INSTRUCTION == "You are a helpful assistant."
     assert TASKS["MSRVTT"].prompt == "Find the clip that corresponds to the described scene in the given video."
     assert {n for n, t in TASKS.items() if t.main_metric == "R@10"} == {"CMRB", "LoVR-TH"}
@@ -58,6 +60,16 @@ def test_unknown_names_fail_with_a_suggestion():
         UVRBTask.from_dict({**TASKS["MSRVTT"].to_dict(), "main_metric": "R@3"})
     with pytest.raises(ValueError, match="only TXT tasks have a domain"):
         UVRBTask.from_dict({**TASKS["MS-TI"].to_dict(), "domain": "CG"})
+
+
+def test_task_records_are_keyword_only_and_strict():
+    """A record carries its own prompt and names every field; a misspelt field is an error."""
+    fields = {k: v for k, v in TASKS["CMRB"].to_dict().items() if k != "hub_folder"}
+    assert UVRBTask(**fields) == TASKS["CMRB"] and TASKS["CMRB"].hub_folder == "CMRB"  # defaults to the name
+    with pytest.raises(TypeError, match="unexpected keyword argument 'promt'"):
+        UVRBTask(**{**fields, "promt": fields["prompt"]})
+    with pytest.raises(TypeError, match="positional"):
+        UVRBTask(*fields.values())
 
 
 def test_resolve_tasks_by_name_and_ability():

@@ -1,14 +1,13 @@
-"""The settings rules both recipes share (modeling_gve/recipe_config.py), on a small recipe:
+"""The settings rules both recipes share (modeling_gve/args.py), on a small recipe:
 the file sets values and the command line overrides them, every spelling of a list, mapping,
 flag and null, unknown keys with a "did you mean", and type checks whatever the origin."""
 
-import argparse
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pytest
 
-from modeling_gve.recipe_config import RecipeArguments, RecipeConfig
+from modeling_gve.args import RecipeArguments, RecipeConfig, RecipeParser
 
 
 @dataclass
@@ -72,13 +71,14 @@ def test_command_line_spellings():
     assert Settings.parse(["--name", "n", "--limit", "None"]).first.limit is None
 
 
-def test_unknown_keys_suggest_the_closest(tmp_path):
+def test_unknown_keys_suggest_the_closest(tmp_path, capsys):
     path = tmp_path / "c.yaml"
     path.write_text("name: n\nrat: 1\n")
     with pytest.raises(ValueError, match=r"Unknown key 'rat' in config file .*c.yaml; did you mean 'rate'\?"):
         Settings.parse(["--config", str(path)])
-    with pytest.raises(ValueError, match=r"Unknown key 'verbos' in the command line; did you mean 'verbose'\?"):
+    with pytest.raises(SystemExit):  # argparse: the usage, then the reason
         Settings.parse(["--name", "n", "--verbos"])
+    assert "unrecognized arguments: --verbos; did you mean '--verbose'?" in capsys.readouterr().err
     with pytest.raises(ValueError, match="Unknown key 'nme' in settings; did you mean 'name'"):
         Settings.from_values({"nme": "n"})
 
@@ -107,10 +107,27 @@ def test_invalid_values_name_the_setting_and_what_is_allowed(capsys):
         assert message in capsys.readouterr().err
 
 
-def test_options_on_a_subcommand_parser_and_defaults_not_set():
-    subparsers = argparse.ArgumentParser(prog="tool").add_subparsers(dest="command")
-    parser = Settings.add_arguments(subparsers.add_parser("run"))
+def test_options_not_given_stay_unset_so_the_file_and_the_defaults_apply():
+    parser = Settings.parser(prog="tool run")
+    assert isinstance(parser, RecipeParser)
     args = parser.parse_args(["--name", "n", "--rate", "2"])
     assert {k for k in vars(args) if k != "config"} == {"name", "rate"}  # only what was given
     config = Settings.from_args(args)
     assert config.first.rate == 2.0 and config.first.limit == 3 and config.second.tasks == ["T2V"]
+
+
+def test_parser_returns_one_instance_per_dataclass_like_trl(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("name: n\ntasks: [V2V]\n")
+    first, second = RecipeParser([First, Second]).parse_args_and_config(["--config", str(path), "--rate", "0.25"])
+    assert (first.name, first.rate, second.tasks) == ("n", 0.25, ["V2V"])
+
+
+def test_the_old_module_path_warns():
+    import importlib
+    import sys
+
+    sys.modules.pop("modeling_gve.recipe_config", None)
+    with pytest.warns(FutureWarning, match="use modeling_gve.args instead"):
+        old = importlib.import_module("modeling_gve.recipe_config")
+    assert old.RecipeConfig is RecipeConfig

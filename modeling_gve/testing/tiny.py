@@ -1,23 +1,20 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""Tiny random GVE checkpoints and real media files, for tests, docs and benchmarks.
+"""Tiny random GVE checkpoints, for tests, docs and benchmarks.
 
 Nothing here needs the Hub: the tokenizer is a byte-level Qwen2 tokenizer with Qwen's
 special tokens, built offline; the checkpoint is saved in the layout of the released
 GVE-3B/7B (a transformers 4.x ``Qwen2_5_VLForConditionalGeneration`` save) or of a
-transformers 5.x save; videos are real encoded files made by the ffmpeg command line.
+transformers 5.x save.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import torch
-from PIL import Image
 
 QWEN_SPECIAL_TOKENS = [
     "<|endoftext|>",
@@ -228,74 +225,4 @@ def _save_sharded(state: dict, path: Path, num_shards: int, save_file) -> None:
     (path / "model.safetensors.index.json").write_text(json.dumps(index, indent=2))
 
 
-# --------------------------------------------------------------------------- media
-
-
-def ffmpeg_available() -> bool:
-    return shutil.which("ffmpeg") is not None
-
-
-def make_video(
-    path: str | Path,
-    *,
-    seconds: float = 2.0,
-    fps: int = 10,
-    size: tuple[int, int] = (160, 120),
-    pattern: str = "testsrc2",
-    codec: str = "libx264",
-    faststart: bool = False,
-    audio: bool = False,
-) -> Path:
-    """Encode a real video with ffmpeg's test sources.
-
-    Args:
-        size: ``(width, height)``.
-        pattern: an ffmpeg lavfi video source (``testsrc2``, ``mandelbrot``, ``smptebars``,
-            ``color=c=red``...); moving patterns give dynamic videos, ``color`` a static one.
-        codec: ``libx264``, ``libx265``, ``libvpx-vp9``, ``mpeg4``...
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    width, height = size
-    separator = ":" if "=" in pattern else "="  # "color=c=red" already has options
-    source = f"{pattern}{separator}size={width}x{height}:rate={fps}"
-    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source]
-    if audio:
-        cmd += ["-f", "lavfi", "-i", f"sine=duration={seconds}", "-c:a", "aac"]
-    cmd += ["-t", str(seconds), "-c:v", codec, "-pix_fmt", "yuv420p"]
-    if faststart:
-        cmd += ["-movflags", "+faststart"]
-    subprocess.run(cmd + [str(path)], check=True, capture_output=True)
-    return path
-
-
-def make_audio_only(path: str | Path, seconds: float = 1.0) -> Path:
-    """An .mp4 holding only an AAC audio stream."""
-    path = Path(path)
-    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=duration={seconds}", "-c:a", "aac", str(path)]
-    subprocess.run(cmd, check=True, capture_output=True)
-    return path
-
-
-def make_image(path: str | Path | None = None, *, size: tuple[int, int] = (96, 64), seed: int = 0) -> Image.Image | Path:
-    """A random but smooth RGB image; saved to ``path`` if given (format from the suffix)."""
-    rng = np.random.default_rng(seed)
-    width, height = size
-    small = rng.integers(0, 256, size=(max(2, height // 8), max(2, width // 8), 3), dtype=np.uint8)
-    image = Image.fromarray(small).resize((width, height), Image.Resampling.BILINEAR)
-    if path is None:
-        return image
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return path
-
-
-__all__ = [
-    "QWEN2_5_VL_CHAT_TEMPLATE",
-    "build_tiny_tokenizer",
-    "make_audio_only",
-    "make_image",
-    "make_tiny_checkpoint",
-    "make_video",
-]
+__all__ = ["QWEN2_5_VL_CHAT_TEMPLATE", "build_tiny_tokenizer", "make_tiny_checkpoint", "save_qwen_processor", "tiny_config_dict"]

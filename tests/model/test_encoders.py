@@ -1,12 +1,13 @@
-"""The UVRB encoders: a GVE checkpoint loaded as a SentenceTransformer honours the sampling
-overrides exactly like the GVE path; the encoder kind is never guessed from a failed Hub call."""
+"""The encoder layer (`modeling_gve.encoders`): a GVE checkpoint loaded as a SentenceTransformer
+honours the sampling overrides exactly like the GVE path; roles pick the prompt; the encoder kind
+is never guessed from a failed Hub call."""
 
 import httpx
 import pytest
 import torch
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RemoteEntryNotFoundError
 
-from modeling_gve.uvrb.encoders import GVEEncoder, SentenceTransformerEncoder, detect_encoder
+from modeling_gve.encoders import Encoder, GVEEncoder, SentenceTransformerEncoder, detect_encoder
 
 OVERRIDES = {"max_frames": 4, "min_frames": 4, "video_min_pixels": 16 * 784, "video_max_pixels": 64 * 784}
 
@@ -58,6 +59,39 @@ def test_gve_sentence_transformer_skips_and_names_bad_inputs(encoders, media, tm
     assert torch.allclose(result.embeddings, good, atol=1e-5)
     with pytest.raises(ValueError, match=r"inputs\[1\] .*broken.mp4: could not be opened"):
         encoders["st"].encode(items, batch_size=2, on_error="raise")
+
+
+def test_roles_choose_the_prompt(encoders, gve_model, media):
+    """A query is embedded with the instruction, a document (candidate) with the default prompt."""
+    items = [{"video": str(media["video"])}, "a red car"]
+    instruction = "Find the video according to the text description."
+    gve = GVEEncoder(gve_model)
+    assert isinstance(gve, Encoder) and gve.dimension == gve_model.config.text_config.hidden_size
+    document = gve.encode(items, instruction, role="document").embeddings
+    assert torch.equal(document, gve_model.encode(items))  # the instruction does not apply to documents
+    query = gve.encode(items, instruction, role="query").embeddings
+    assert torch.equal(query, gve_model.encode(items, instruction=instruction))
+    st = encoders["st-default"]
+    assert torch.allclose(st.encode(items, instruction, role="document").embeddings, document, atol=1e-5)
+    assert torch.allclose(st.encode(items, instruction, role="query").embeddings, query, atol=1e-5)
+    with pytest.raises(ValueError, match="role must be 'query' or 'document', got 'doc'"):
+        gve.encode(items, role="doc")
+
+
+def test_a_sentence_transformer_uses_its_own_role_prompts_first(tiny_ckpt):
+    """As ``encode_query`` / ``encode_document`` (and mteb) do."""
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_ckpt), device="cpu")
+    encoder = SentenceTransformerEncoder(model, str(tiny_ckpt))
+    assert encoder.instruction_for("query", "Find the video.") == "Find the video."
+    assert encoder.instruction_for("document", "Find the video.") is None
+    model.prompts = {"query": "query: ", "document": "passage: "}
+    assert encoder.instruction_for("query", "Find the video.") == "query: "
+    assert encoder.instruction_for("document", None) == "passage: "
+    got = encoder.encode(["a red car"], "Find the video.", role="query").embeddings
+    direct = model.encode(["a red car"], prompt="query: ", convert_to_tensor=True, normalize_embeddings=True)
+    assert torch.allclose(got, direct.float(), atol=1e-6)
 
 
 def test_other_sentence_transformers_refuse_gve_only_options(tiny_ckpt):
