@@ -25,7 +25,7 @@ from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, 
 
 from .configuration_gve import GVEConfig
 from .processing_gve import GVEProcessor, check_text
-from .video import GVEInputError
+from .video import GVEInputError, check_decode_device
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
 # 4.x (`model.layers.*`, `visual.*`); 5.x saves use `model.language_model.*`, `model.visual.*`.
@@ -281,6 +281,7 @@ class GVEModel(GVEPreTrainedModel):
                 f"decode_device={config.decode_device!r} decodes on the GPU, which reader processes cannot use "
                 "(CUDA does not survive fork): use reader='threads'"
             )
+        check_decode_device(config.decode_device)  # a missing GPU is the setup's fault, not an input's
         prepare = functools.partial(prepare_item, processor, instruction=instruction, sampling=config)
 
         from tqdm.auto import tqdm
