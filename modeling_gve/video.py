@@ -49,6 +49,7 @@ DEFAULT_MAX_TOTAL_PIXELS = int(128000 * IMAGE_FACTOR * IMAGE_FACTOR * 0.9)  # th
 DEFAULT_MAX_SOURCE_PIXELS = 8192 * 8192
 DEFAULT_SEEK_MODE = "exact"
 DEFAULT_NUM_THREADS = 1
+DEFAULT_DECODE_DEVICE = "cpu"
 # How images become RGB (see `to_rgb`): "gve" fixes qwen-vl-utils' EXIF / bit-depth / transparency
 # faults, "reference" is qwen-vl-utils exactly.
 IMAGE_READERS = ("gve", "reference")
@@ -285,7 +286,27 @@ def _check_file(source: str | os.PathLike, name: str, directory_hint: str) -> Pa
     return path
 
 
-def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int):
+def valid_decode_device(device: Any) -> bool:
+    """``"cpu"``, ``"cuda"`` or ``"cuda:N"``: the values of the ``decode_device`` option."""
+    return isinstance(device, str) and (device in ("cpu", "cuda") or (device[:5] == "cuda:" and device[5:].isdigit()))
+
+
+def check_decode_device(device: str) -> None:
+    """Raise if frames cannot be decoded on ``device``: ``"cpu"``, or ``"cuda"`` / ``"cuda:N"`` (torchcodec's
+    NVDEC decoding) when a CUDA GPU is visible. A configuration error (`ValueError` for a malformed
+    value, `RuntimeError` for a missing GPU), never blamed on an input."""
+    if device == "cpu":
+        return
+    if not valid_decode_device(device):
+        raise ValueError(f"decode_device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if not torch.cuda.is_available():
+        raise RuntimeError(
+            f"decode_device={device!r} needs a CUDA GPU, and none is visible (torch.cuda.is_available() is "
+            "False); decode on the CPU with decode_device='cpu'"
+        )
+
+
+def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int, device: str = DEFAULT_DECODE_DEVICE):
     from torchcodec.decoders import VideoDecoder
 
     if isinstance(source, VideoDecoder):
@@ -303,9 +324,15 @@ def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int):
             "or VideoFrames(frames, fps)",
         )
     try:
-        return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads)
+        return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads, device=device)
     except (RuntimeError, ValueError) as err:
         message = _decoder_message(err)
+        if device != "cpu" and ("CUDA" in message or "cuda" in message or "NVDEC" in message):
+            # the build or the driver cannot decode on the GPU: a setup problem, not a bad input
+            raise RuntimeError(
+                f"decode_device={device!r}: torchcodec could not create a CUDA decoder ({message}); "
+                "install a torchcodec build with CUDA support or use decode_device='cpu'"
+            ) from None
         if "video stream" in message or "best video stream" in message.lower():
             raise GVEInputError(name, "has no video stream (audio-only or not a video file)") from None
         if not _cannot_seek(message):
@@ -507,6 +534,7 @@ def read_video(
     max_source_pixels: int | None = DEFAULT_MAX_SOURCE_PIXELS,
     seek_mode: str = DEFAULT_SEEK_MODE,
     num_threads: int = DEFAULT_NUM_THREADS,
+    decode_device: str = DEFAULT_DECODE_DEVICE,
     image_reader: str = DEFAULT_IMAGE_READER,
     name: str | None = None,
 ) -> SampledVideo:
@@ -523,6 +551,10 @@ def read_video(
         seek_mode: torchcodec ``"exact"`` (scans the index, exact frame count, the reference)
             or ``"approximate"`` (trusts the header; faster on long files).
         num_threads: FFmpeg decoding threads per video.
+        decode_device: ``"cpu"`` (default) or ``"cuda"`` / ``"cuda:N"``: torchcodec's GPU (NVDEC) decoding;
+            frames are resized on that GPU and returned on the CPU. GPU colour conversion is not
+            bit-exact: frames differ from CPU decoding by a few levels (see ``docs/gpu.md``).
+            Ignored for already decoded frames (``VideoFrames``, a given ``VideoDecoder``).
         image_reader: how frames given as images (files, PIL) become RGB (see `to_rgb`).
         name: how to call this input in errors (defaults to `describe(source)`).
 
@@ -548,7 +580,8 @@ def read_video(
     if isinstance(source, VideoFrames):
         total, native_fps, get_frame = _frames_reader(source, name, image_reader)
     else:
-        decoder = _open_decoder(source, name, seek_mode, num_threads)
+        check_decode_device(decode_device)
+        decoder = _open_decoder(source, name, seek_mode, num_threads, decode_device)
         meta = decoder.metadata
         total = len(decoder)
         native_fps = float(meta.average_fps or 0.0)
@@ -587,7 +620,7 @@ def read_video(
                 raise GVEInputError(name, str(err)) from None
         elif tuple(frame.shape[-2:]) != source_shape:
             raise GVEInputError(name, f"frame {i} is {tuple(frame.shape[-2:])}, unlike the first frame {source_shape}")
-        frames.append(_resize(frame, size))
+        frames.append(_resize(frame, size).cpu())  # a no-op for CPU frames; GPU frames come back resized
     return SampledVideo(
         frames=torch.stack(frames), fps=native_fps, frames_indices=indices, total_num_frames=total, source=name
     )
@@ -769,11 +802,13 @@ __all__ = [
     "SequentialDecoder",
     "SampledVideo",
     "VideoFrames",
+    "check_decode_device",
     "read_image",
     "read_video",
     "sample_indices",
     "smart_nframes",
     "smart_resize",
     "to_rgb",
+    "valid_decode_device",
     "webp_frames",
 ]
