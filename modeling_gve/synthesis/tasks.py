@@ -52,6 +52,35 @@ def _ok(enrichment: dict[str, dict], key: str) -> dict | None:
     return record["output"] if record is not None and record["status"] == "ok" else None
 
 
+def _frame_caption_rows(
+    video: PoolVideo,
+    enrichment: dict[str, dict],
+    caption_frames: Sequence[int],
+    rows: dict[str, list[dict]],
+    rng: random.Random,
+    config: SynthesisConfig,
+) -> None:
+    """T2I rows (one sampled caption of each captioned frame) and T2T rows from that frame's other
+    captions (§A.6: T2T matches captions of a video or of a frame), appended to ``rows``."""
+    seed = config.data.seed
+    for k in caption_frames:
+        frame_captions = _ok(enrichment, request_key("frame_captions", video.id, k))
+        if frame_captions is None:
+            continue
+        names = sorted(frame_captions)
+        chosen = rng.choice(names) if "T2I" in rows else None
+        if chosen is not None:
+            text, frame = frame_captions[chosen], video.frames[k]
+            rows["T2I"].append(_row("T2I", f"{video.id}-{k}", video.id, query_text=text, pos_image=frame))
+        if "T2T" in rows:  # the captions T2I did not use
+            unused = [n for n in names if n != chosen]
+            random.Random(f"{seed}:t2t-frames:{video.id}:{k}").shuffle(unused)
+            for i in range(min(config.tasks.t2t_pairs_per_frame, len(unused) // 2)):
+                a, b = unused[2 * i], unused[2 * i + 1]
+                rows["T2T"].append(_row("T2T", f"{video.id}-f{k}-{i}", video.id,
+                                        query_text=frame_captions[a], pos_text=frame_captions[b]))  # fmt: skip
+
+
 def rows_for_video(video: PoolVideo, enrichment: dict[str, dict], config: SynthesisConfig) -> dict[str, list[dict]]:
     """Every row one pool video contributes, per task (deterministic in the seed and video id)."""
     t, seed = config.tasks, config.data.seed
@@ -76,22 +105,7 @@ def rows_for_video(video: PoolVideo, enrichment: dict[str, dict], config: Synthe
                     _row("T2T", f"{video.id}-{i}", video.id, query_text=captions[a], pos_text=captions[b])
                 )
     if "T2I" in rows or "T2T" in rows:
-        for k in plan.caption_frames:
-            frame_captions = _ok(enrichment, request_key("frame_captions", video.id, k))
-            if frame_captions is None:
-                continue
-            names = sorted(frame_captions)
-            chosen = rng.choice(names) if "T2I" in rows else None
-            if chosen is not None:
-                text, frame = frame_captions[chosen], video.frames[k]
-                rows["T2I"].append(_row("T2I", f"{video.id}-{k}", video.id, query_text=text, pos_image=frame))
-            if "T2T" in rows:  # A.6: T2T also matches captions of a frame; those T2I did not use
-                unused = [n for n in names if n != chosen]
-                random.Random(f"{seed}:t2t-frames:{video.id}:{k}").shuffle(unused)
-                for i in range(min(t.t2t_pairs_per_frame, len(unused) // 2)):
-                    a, b = unused[2 * i], unused[2 * i + 1]
-                    rows["T2T"].append(_row("T2T", f"{video.id}-f{k}-{i}", video.id,
-                                            query_text=frame_captions[a], pos_text=frame_captions[b]))  # fmt: skip
+        _frame_caption_rows(video, enrichment, plan.caption_frames, rows, rng, config)
     if "I2V" in rows:
         for k in plan.i2v_frames:
             rows["I2V"].append(
@@ -102,34 +116,13 @@ def rows_for_video(video: PoolVideo, enrichment: dict[str, dict], config: Synthe
             rows["V2V"].append(
                 _row("V2V", f"{video.id}-{k}", video.id, query_video=video.clips[k], pos_video=video.video)
             )
-    if "TI2V" in rows:
-        for k in plan.ti_frames:
-            query = _ok(enrichment, request_key("ti_query", video.id, k))
+    for task, kind, frames, field, media in (("TI2V", "ti_query", plan.ti_frames, "query_image", video.frames),
+                                             ("TV2V", "tv_query", plan.tv_clips, "query_video", video.clips)):  # fmt: skip
+        for k in frames if task in rows else ():
+            query = _ok(enrichment, request_key(kind, video.id, k))
             if query is not None:
-                rows["TI2V"].append(
-                    _row(
-                        "TI2V",
-                        f"{video.id}-{k}",
-                        video.id,
-                        query_text=query["query"],
-                        query_image=video.frames[k],
-                        pos_video=video.video,
-                    )
-                )
-    if "TV2V" in rows:
-        for k in plan.tv_clips:
-            query = _ok(enrichment, request_key("tv_query", video.id, k))
-            if query is not None:
-                rows["TV2V"].append(
-                    _row(
-                        "TV2V",
-                        f"{video.id}-{k}",
-                        video.id,
-                        query_text=query["query"],
-                        query_video=video.clips[k],
-                        pos_video=video.video,
-                    )
-                )
+                rows[task].append(_row(task, f"{video.id}-{k}", video.id, query_text=query["query"],
+                                       pos_video=video.video, **{field: media[k]}))  # fmt: skip
     return rows
 
 
