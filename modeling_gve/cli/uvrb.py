@@ -32,6 +32,9 @@ def build_parser(prog: str = "gve uvrb") -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     (config,) = build_parser().parse_namespace(args)  # every value checked: a typo stops here, before any work
+    from ..uvrb.layout import check_source
+
+    check_source(config.data, config.data_revision)  # a Hub that cannot be asked: one line, before torch loads
     if config.verify:
         return _verify(config)
     from ..uvrb.runner import run_uvrb  # the command's heavy imports, here only

@@ -163,6 +163,8 @@ def _extract_tar(reader: io.BufferedReader, partial: Path, archive: Archive) -> 
     listing: dict[str, int] = {}
     with tarfile.open(fileobj=reader, mode="r:*") as tar:
         for member in tar:
+            if _leaves(member.name):  # the data filter would strip a leading "/": refused here instead
+                raise _refuse(archive, member.name, "its path is absolute or leaves the target folder")
             try:
                 member = tarfile.data_filter(member, str(partial))
             except tarfile.FilterError as err:
@@ -192,7 +194,7 @@ def _extract_zip(reader: io.BufferedReader, partial: Path, archive: Archive) -> 
             if info.is_dir():
                 destination.mkdir(parents=True, exist_ok=True)
                 continue
-            if stat.S_ISLNK(info.external_attr >> 16):
+            if stat.S_IFMT(info.external_attr >> 16) == stat.S_IFLNK:
                 if not destination.is_symlink():
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     os.symlink(zip_file.read(info).decode(), destination)
@@ -204,18 +206,23 @@ def _extract_zip(reader: io.BufferedReader, partial: Path, archive: Archive) -> 
     return listing
 
 
+def _leaves(name: str) -> bool:
+    """Whether a member name is absolute or climbs out with ``..``."""
+    return name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) is not None or ".." in Path(name).parts
+
+
 def _check_zip_member(zip_file: zipfile.ZipFile, info: zipfile.ZipInfo, archive: Archive) -> None:
+    """The rules of tar's ``data`` filter, for a zip member."""
     name = info.filename
-    parts = Path(name).parts
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
-        raise _refuse(archive, name, "its path leaves the target folder")
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
+    if _leaves(name):
+        raise _refuse(archive, name, "its path is absolute or leaves the target folder")
+    kind = stat.S_IFMT(info.external_attr >> 16)  # 0: no Unix type recorded, a plain file or folder
+    if kind == stat.S_IFLNK:
         link = zip_file.read(info).decode()
         resolved = os.path.normpath(os.path.join(os.path.dirname(name), link))
         if os.path.isabs(link) or resolved == ".." or resolved.startswith("../"):
             raise _refuse(archive, name, f"a link to {link!r}, outside the target folder")
-    elif mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    elif kind not in (0, stat.S_IFREG, stat.S_IFDIR):
         raise _refuse(archive, name, "a special file")
 
 

@@ -35,20 +35,14 @@ from typing import Any
 
 from .._deprecation import moved_names, warn_moved
 from ..video import FRAME_EXTENSIONS, VideoFrames
-from .config import DEFAULT_FRAMES_FPS, CmpRanking, MediaSelection
+from .config import DEFAULT_FRAMES_FPS, CmpRanking, MediaSelection, UVRBRunConfig
+from .errors import UVRBDataError
 from .frames import FramesReading
-from .tasks import UVRBTask
+from .layout import find_task_folders, resolve_data
+from .tasks import UVRBTask, resolve_tasks
 
 JSONL_FILES = ("queries", "corpus", "instances")
 VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".avi", ".mov")
-
-
-class UVRBDataError(ValueError):
-    """A malformed or missing UVRB file; ``file`` and ``line`` (1-based, 0 for the whole file) say where."""
-
-    def __init__(self, file: str | os.PathLike, line: int, reason: str):
-        self.file, self.line, self.reason = str(file), line, reason
-        super().__init__(f"{file}{f':{line}' if line else ''}: {reason}")
 
 
 def _reading(reading: FramesReading | float, frames_fps: float | None = None) -> FramesReading:
@@ -420,12 +414,22 @@ def _fingerprint(files: dict[str, Path]) -> tuple[str, dict[str, str]]:
     return together.hexdigest(), each
 
 
+def load_tasks(config: UVRBRunConfig) -> tuple[list[UVRBTaskData], dict]:
+    """The tasks of ``config``, found (`layout.resolve_data`, `layout.find_task_folders`), read
+    and validated (`load_task`), and where the data came from (``{"data", "revision", "folders"}``)."""
+    tasks = resolve_tasks(config.tasks)
+    root, source = resolve_data(tasks, config.data, revision=config.data_revision, media=config.media)
+    folders = find_task_folders(root, tasks)
+    options = {"media": config.media, "cmp_ranking": config.cmp_ranking, "lovr_videos": config.lovr_videos}
+    datas = [load_task(task, folders[task.name], **options) for task in tasks]
+    return datas, {**source, "folders": {name: str(path) for name, path in folders.items()}}
+
+
 __getattr__ = moved_names(
     __name__,
     {
         "TaskData": "modeling_gve.uvrb.data:UVRBTaskData",
         "hub_patterns": "modeling_gve.uvrb.layout:hub_patterns",
-        "resolve_data": "modeling_gve.uvrb.layout:resolve_data",
     },
 )
 
@@ -441,5 +445,6 @@ __all__ = [
     "find_long_video",
     "find_video",
     "load_task",
+    "load_tasks",
     "read_jsonl",
 ]

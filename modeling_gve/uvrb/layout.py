@@ -19,17 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .archives import ARCHIVE_KINDS, ARCHIVE_NAME, EXTRACTED_SUFFIX, Archive, extract, group_archives
-from .config import MediaSelection, UVRBRunConfig
-from .data import UVRBDataError, UVRBTaskData, load_task
-from .tasks import HUB_REPO, UVRBTask, resolve_tasks
+from .config import MediaSelection
+from .errors import HubUnavailableError, UVRBDataError
+from .tasks import HUB_REPO, UVRBTask
 
 # Folders that hold media, never task folders: not walked into (a frame folder holds thousands of files).
 MEDIA_FOLDERS = frozenset({"jsonl", "videos", "videos_frames", "images", "frames"})
 MAX_DEPTH = 6
-
-
-class HubUnavailableError(OSError):
-    """The Hub could not be asked (offline, unreachable) and no cached copy answers."""
+NO_FILE = "\x00"  # an allow pattern no file name matches: ask the Hub without fetching anything
 
 
 @dataclass
@@ -111,17 +108,6 @@ def _task_folder(root: Path, task: UVRBTask, listing: Listing) -> Path:
     return matches[0]
 
 
-def load_tasks(config: UVRBRunConfig) -> tuple[list[UVRBTaskData], dict]:
-    """The tasks of ``config``, found (`resolve_data`, `find_task_folders`), read and validated
-    (`data.load_task`), and where the data came from (``{"data", "revision", "folders"}``)."""
-    tasks = resolve_tasks(config.tasks)
-    root, source = resolve_data(tasks, config.data, revision=config.data_revision, media=config.media)
-    folders = find_task_folders(root, tasks)
-    options = {"media": config.media, "cmp_ranking": config.cmp_ranking, "lovr_videos": config.lovr_videos}
-    datas = [load_task(task, folders[task.name], **options) for task in tasks]
-    return datas, {**source, "folders": {name: str(path) for name, path in folders.items()}}
-
-
 def hub_patterns(task: UVRBTask, media: MediaSelection | str = "all") -> tuple[list[str], list[str]]:
     """``(allow_patterns, ignore_patterns)`` fetching one task's files from the Hub repo: its folder
     at the top or nested under other folders, and its archives (``media`` cannot filter inside one).
@@ -168,8 +154,7 @@ def resolve_data(
     local = Path(data).expanduser()
     if local.is_dir():
         return local, {"data": str(local.resolve()), "revision": None}
-    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", str(data)):
-        raise FileNotFoundError(f"data {str(data)!r}: no such folder, and not a Hub repo id like {HUB_REPO!r}")
+    _check_repo_id(data)
     allow, ignore = [], []
     for task in tasks:
         a, i = hub_patterns(task, media)
@@ -179,6 +164,23 @@ def resolve_data(
                               cache_dir=cache_dir)  # fmt: skip
     # Hub snapshots live in .../snapshots/<commit>/: record the commit actually scored.
     return snapshot, {"data": str(data), "revision": snapshot.name}
+
+
+def check_source(data: str | os.PathLike, revision: str | None = None) -> None:
+    """Fail fast, before torch and the model are loaded: ``data`` is a folder, or a Hub repo id the
+    Hub answers for (offline: one in the local cache). Fetches no file.
+
+    Raises:
+        FileNotFoundError: neither a folder nor a repo id. HubUnavailableError: see `fetch_snapshot`.
+    """
+    if not Path(data).expanduser().is_dir():
+        _check_repo_id(data)
+        fetch_snapshot(str(data), revision=revision, allow_patterns=[NO_FILE])
+
+
+def _check_repo_id(data: str | os.PathLike) -> None:
+    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", str(data)):
+        raise FileNotFoundError(f"data {str(data)!r}: no such folder, and not a Hub repo id like {HUB_REPO!r}")
 
 
 def fetch_snapshot(repo_id: str, **kwargs) -> Path:
@@ -191,25 +193,26 @@ def fetch_snapshot(repo_id: str, **kwargs) -> Path:
     try:
         return Path(snapshot_download(repo_id, repo_type="dataset", local_files_only=offline, **kwargs))
     except (LocalEntryNotFoundError, OfflineModeIsEnabled) as err:
-        why = "HF_HUB_OFFLINE is set and it is not in the cache" if offline else _first_line(err)
+        why = "HF_HUB_OFFLINE is set and it is not in the cache" if offline else f"no answer: {_cause(err)}"
         raise HubUnavailableError(
             f"could not fetch {repo_id} from the Hugging Face Hub ({why}); pass --data DIR with a local copy "
             "(docs/uvrb.md: getting the data)"
         ) from None
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0][:200] if text else type(err).__name__
+def _cause(err: BaseException) -> str:
+    """The first line of huggingface_hub's message (``Got: ConnectError: ...``), without ``Got:``."""
+    lines = str(err).strip().splitlines()
+    return lines[0].removeprefix("Got: ")[:200] if lines else type(err).__name__
 
 
 __all__ = [
     "HubUnavailableError",
+    "check_source",
     "Listing",
     "fetch_snapshot",
     "find_task_folders",
     "hub_patterns",
-    "load_tasks",
     "resolve_data",
     "scan",
 ]

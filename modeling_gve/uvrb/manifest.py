@@ -19,8 +19,7 @@ from typing import Any
 
 from ..video import FRAME_EXTENSIONS
 from .config import UVRBRunConfig
-from .data import UVRBTaskData, VideoSource
-from .layout import load_tasks
+from .data import UVRBTaskData, VideoSource, load_tasks
 from .tasks import resolve_tasks
 
 

@@ -42,9 +42,8 @@ from ..embedding_cache import Fingerprints, item_key
 from ..encoders import CachedEncoder, Encoder, Role, load_encoder
 from ..modeling_gve import EncodeResult
 from .config import UVRBRunConfig
-from .data import UVRBTaskData
+from .data import UVRBTaskData, load_tasks
 from .frames import FramesReading
-from .layout import load_tasks
 from .manifest import task_manifest
 from .metrics import MAX_K, aggregate, task_metrics
 from .scoring import chunked_topk, rank_candidate_lists
@@ -144,9 +143,8 @@ def encode_all(
     options = {"batch_size": config.batch_size, "num_workers": config.num_workers, "show_progress_bar": show}
     vectors = {}
     for label, job in plan.jobs.items():
-        keys = job.keys[share]
-        result = encoder.encode(LazyItems(job.build, job.sources[share]), job.instruction, role=job.role, keys=keys,
-                                **options)  # fmt: skip
+        keys, items = job.keys[share], LazyItems(job.build, job.sources[share])
+        result = encoder.encode(items, job.instruction, role=job.role, keys=keys, **options)
         vectors[label] = KeyedVectors(keys, result)
     return vectors
 
