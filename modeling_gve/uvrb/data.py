@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .._deprecation import moved_names, warn_moved
-from ..video import FRAME_EXTENSIONS, VideoFrames
+from ..video import FRAME_EXTENSIONS
 from .config import DEFAULT_FRAMES_FPS, CmpRanking, MediaSelection, UVRBRunConfig
 from .errors import UVRBDataError
 from .frames import FramesReading

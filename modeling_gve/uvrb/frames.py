@@ -12,8 +12,9 @@ is the only media, so the choice decides the scores. Three protocols (``--frames
   (they differ only by the JPEG round trip and the frame rate of extraction).
 - ``reference``: what ``qwen_vl_utils.fetch_video`` does given the frame list, with GVE's video
   settings (``min_pixels``, ``max_pixels``, ``total_pixels``) and ``sample_fps = fps``: every frame
-  (padded to an even count by repeating the last), each resized by the image rule, then the stack
-  by the video rule. A long folder then needs more tokens than ``max_length`` and is skipped.
+  (padded to an even count by repeating the last), each resized by the image rule (to multiples of
+  56, as qwen-vl-utils 0.0.14 does for listed frames), then the stack by the video rule. A long
+  folder then needs more tokens than ``max_length`` and is skipped.
 - ``uniform``: ``N = max_frames`` (or ``num_frames``) frames at ``numpy.linspace(0, n - 1, N,
   dtype=int)`` positions, repeated in place for a shorter folder, each resized by the video pixel
   bounds, the temporal positions at the rate of the selection (``N / n * fps``): what third-party
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,9 +39,9 @@ from ..video import (
     DEFAULT_VIDEO_MAX_PIXELS,
     DEFAULT_VIDEO_MIN_PIXELS,
     FRAME_FACTOR,
+    IMAGE_FACTOR,
     SampledVideo,
     VideoFrames,
-    _resize,
     load_pil,
     smart_resize,
     to_rgb,
@@ -132,16 +132,24 @@ def reference_frames(
     "max_pixels": ..., "total_pixels": ...})``, as a `SampledVideo`: every frame opened, made RGB
     and resized by the image rule (PIL bicubic), the last repeated to an even count, then the stack
     resized by the video rule (bicubic, antialias); the clip runs at ``sample_fps``."""
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms.functional import resize
+
     images = []
     for file in files:
         image = to_rgb(load_pil(file))
-        height, width = smart_resize(image.height, image.width, min_pixels=min_pixels, max_pixels=max_pixels)
+        # qwen-vl-utils passes its 28-pixel factor where fetch_image expects the 14-pixel patch size,
+        # so a listed frame's sides are first rounded to multiples of 56: done here the same way.
+        height, width = smart_resize(
+            image.height, image.width, min_pixels=min_pixels, max_pixels=max_pixels, factor=2 * IMAGE_FACTOR
+        )
         images.append(image.resize((width, height)))
     images += images[-1:] * (len(images) % FRAME_FACTOR)
     video = torch.stack([torch.from_numpy(np.array(image)).permute(2, 0, 1) for image in images])  # (T, 3, H, W)
     low, high = video_pixel_bounds(len(images), min_pixels, max_pixels, total_pixels)
     size = smart_resize(*video.shape[-2:], min_pixels=low, max_pixels=high)
-    video = _resize(video, size).contiguous()  # uint8: the reference's values before its .float()
+    # bicubic with antialias on the uint8 stack: the reference's values, before its .float()
+    video = resize(video, list(size), interpolation=InterpolationMode.BICUBIC, antialias=True).contiguous()
     count = video.shape[0]
     return SampledVideo(
         frames=video, fps=float(sample_fps), frames_indices=list(range(count)), total_num_frames=count, source=name

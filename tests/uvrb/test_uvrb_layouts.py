@@ -121,3 +121,15 @@ def test_results_record_where_each_task_was_read(runs):
     results, data = runs
     recorded = json.loads((data["nested"].parent / "out-nested" / "results.json").read_text())
     assert recorded["data"]["folders"]["VDC-O"] == str(data["nested"] / "VDC-O" / "UVRB" / "VDC-O")
+
+
+def test_verify_checks_a_copy_against_the_manifest_of_a_run(runs, capsys):
+    from modeling_gve.cli import main
+
+    results, data = runs
+    recorded = data["nested"].parent / "out-flat" / "results.json"
+    assert main(["uvrb", "--data", str(data["nested"]), "--verify", str(recorded)]) == 0
+    out = capsys.readouterr().out
+    assert "MSRVTT: ok" in out and out.strip().endswith(f"16 of 16 tasks match {recorded}")
+    assert main(["uvrb", "--data", str(data["archives"]), "--verify", str(recorded), "--tasks", "CMP"]) == 0
+    assert "2 of 2 tasks match" in capsys.readouterr().out
