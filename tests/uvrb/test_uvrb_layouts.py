@@ -133,3 +133,24 @@ def test_verify_checks_a_copy_against_the_manifest_of_a_run(runs, capsys):
     assert "MSRVTT: ok" in out and out.strip().endswith(f"16 of 16 tasks match {recorded}")
     assert main(["uvrb", "--data", str(data["archives"]), "--verify", str(recorded), "--tasks", "CMP"]) == 0
     assert "2 of 2 tasks match" in capsys.readouterr().out
+
+
+def test_mteb_gives_the_main_score_of_gve_uvrb_on_every_task(runs, tiny_ckpt):
+    """`mteb.evaluate(gve_mteb_model(path), uvrb_mteb_tasks(data=DIR))`: the same main score as
+    ``gve uvrb`` (mteb rounds to 5 decimals), and the same hit rates, for all 16 tasks."""
+    import mteb
+
+    from modeling_gve.mteb import gve_mteb_model, uvrb_mteb_tasks
+
+    results, data = runs
+    model = gve_mteb_model(str(tiny_ckpt), device="cpu", **TEST_SAMPLING)
+    tasks = uvrb_mteb_tasks(data=data["nested"])
+    assert [t.metadata.name for t in tasks] == [f"UVRB-{name}" for name in TASKS]
+    scored = mteb.evaluate(model, tasks, cache=None, show_progress_bar=False, encode_kwargs={"batch_size": 4})
+    for task_result in scored.task_results:
+        name = task_result.task_name.removeprefix("UVRB-")
+        theirs, ours = task_result.scores["test"][0], results["flat"]["tasks"][name]
+        assert theirs["main_score"] == round(ours["main_score"], 5), name
+        for k in (1, 5, 10):
+            assert theirs[f"hit_rate_at_{k}"] == round(ours[f"R@{k}"], 5), (name, k)
+    assert len(scored.task_results) == 16
