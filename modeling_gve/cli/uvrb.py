@@ -25,8 +25,12 @@ from ..uvrb.config import UVRBRunConfig
 
 def build_parser(prog: str = "gve uvrb") -> argparse.ArgumentParser:
     parser = RecipeParser([UVRBRunConfig], prog=prog, description=__doc__)
+    for action in parser._actions:
+        action.option_strings.sort(key=lambda option: "_" in option)  # --batch-size first, as gve uvrb spells them
+        if "--no_show_progress_bar" in action.option_strings:
+            action.help = argparse.SUPPRESS  # it works; --no-progress is the documented spelling
     no_progress = dict(dest="show_progress_bar", action="store_false", default=argparse.SUPPRESS)
-    parser.add_argument("--no-progress", help="no progress bars (same as --show_progress_bar false)", **no_progress)
+    parser.add_argument("--no-progress", help="no progress bars (same as --show-progress-bar false)", **no_progress)
     return parser
 
 
