@@ -137,7 +137,7 @@ def reference_frames(
 
     images = []
     for file in files:
-        image = to_rgb(load_pil(file))
+        image = to_rgb(load_pil(file), "reference")  # qwen-vl-utils' own RGB rule
         # qwen-vl-utils passes its 28-pixel factor where fetch_image expects the 14-pixel patch size,
         # so a listed frame's sides are first rounded to multiples of 56: done here the same way.
         height, width = smart_resize(
