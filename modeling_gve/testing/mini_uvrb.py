@@ -74,8 +74,8 @@ def make_mini_uvrb(
     group_videos = {
         g: [pool.new(seconds=2.0 if g in long_groups else 1.0) for _ in range(per_task)] for g in sorted(groups)
     }
-    for group in ("MS-TI", "MS-TV"):  # a moving pattern: no candidate shows the same frames as another (no ties)
-        group_videos[group].append(pool.new(pattern="mandelbrot"))
+    for k, group in enumerate(("MS-TI", "MS-TV")):  # moving, and of its own length: no tie with another candidate
+        group_videos[group].append(pool.new(seconds=1.0 + 0.5 * k, pattern="mandelbrot"))
 
     for name, task in TASKS.items():
         folder = root / task.hub_folder
