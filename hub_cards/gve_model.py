@@ -172,7 +172,12 @@ def result_notes(results: dict, task: str | None = None, data_source: bool = Tru
         notes.append("sampling " + ", ".join(f"{k}={v}" for k, v in sorted(overrides.items())))
     if data_source and not is_hub_repo_id(results.get("data", {}).get("data")):
         notes.append("scored on a local copy of the data (JSONL sha256 in results.json)")
+    frames = results.get("data", {}).get("frames") or {}
+    if frames and (frames.get("protocol"), frames.get("fps")) != ("video", 1.0):  # docs/uvrb.md#frame-folders
+        notes.append(f"frame folders read with the {frames.get('protocol')!r} protocol at {frames.get('fps')} fps")
     record = results["tasks"].get(task) if task else None
+    if record is not None and record.get("ranking_note"):  # MS-TI/MS-TV without candidate lists
+        notes.append(record["ranking_note"])
     if record is not None and not record["complete"]:
         notes.append(
             f"incomplete: {len(record.get('skipped_queries', []))} queries and "
