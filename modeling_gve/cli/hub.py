@@ -9,10 +9,14 @@
 
 Each command assembles the exact folder the repo will hold (files linked, cards generated),
 checks it, and uploads it with `HfApi.upload_folder`; ``--dry-run OUT`` writes that folder to
-OUT and prints its file list instead. Refused (nothing uploaded): a checkpoint that does not
-load and embed with `GVEModel` and ``SentenceTransformer(trust_remote_code=True)``, a card that
-does not parse back with `huggingface_hub` or disagrees with its results.json, dataset configs
-pointing at no file, UVRB task folders the UVRB loader rejects, an invalid ``eval.yaml``.
+OUT and prints its file list instead. Published: a model repo gets the checkpoint's files only,
+a dataset repo its data and media files; the rest is listed as left out; files that look like
+credentials are never published; links must resolve inside the folder. Refused (nothing
+uploaded): a checkpoint that does not load and embed with `GVEModel` and `SentenceTransformer`
+(loaded with this package's classes: no code from the folder runs unless --trust-remote-code),
+a card that does not parse back with `huggingface_hub` or disagrees with its results.json,
+UVRB media whose sources are index-only or unknown (unless --allow-redistribution), dataset
+configs pointing at no file, UVRB task folders the UVRB loader rejects, an invalid ``eval.yaml``.
 The library behind it is `modeling_gve.hub.publish`.
 """
 
@@ -42,6 +46,17 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
     model.add_argument("--datasets", nargs="*", help="training datasets (Hub ids) for the card metadata")
     model.add_argument("--model-name", help="name in the card and model-index (default: the repo name)")
     model.add_argument("--device", default="cpu", help="where the load check runs (default cpu)")
+    model.add_argument(
+        "--include",
+        nargs="+",
+        metavar="PATTERN",
+        help="more files of SOURCE to publish (globs, e.g. LICENSE 'figures/*')",
+    )
+    model.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="check a folder whose remote-code files differ from this package's by running its code",
+    )
     _add_push_options(model)
 
     dataset = commands.add_parser("push-dataset", help="a UVRB folder or a V-SynFlow output folder, with its card")
@@ -56,6 +71,11 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
         "--evaluation-framework", default="mteb", help="UVRB: eval.yaml framework id (a Hub-listed one)"
     )
     dataset.add_argument("--stats", help="V-SynFlow: the run's stats.json (default SOURCE/.vsynflow/stats.json)")
+    dataset.add_argument(
+        "--allow-redistribution",
+        action="store_true",
+        help="UVRB: upload media of sources that are index-only or of unknown terms (you hold the rights)",
+    )
     _add_push_options(dataset)
 
     metric = commands.add_parser("push-metric", help="the UVRB evaluate module, as a Space")
@@ -63,7 +83,10 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
         "repo_id", help="target Space, e.g. my-org/uvrb (the name is the module's: evaluate.load(repo))"
     )
     metric.add_argument(
-        "--requirement", dest="requirements", action="append", help="pip requirement of the Space (default: gve)"
+        "--requirement",
+        dest="requirements",
+        action="append",
+        help="pip requirement of the Space (default: datasets, evaluate: what the module imports)",
     )
     _add_push_options(metric)
     return parser
