@@ -32,7 +32,12 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
         prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="hub_command", required=True, metavar="HUB_COMMAND")
+    for add_command in (_add_push_model, _add_push_dataset, _add_push_metric):
+        _add_push_options(add_command(commands))
+    return parser
 
+
+def _add_push_model(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     model = commands.add_parser("push-model", help="a GVE checkpoint with its model card and UVRB eval results")
     model.add_argument("source", help="checkpoint folder (gve convert / training output / released layout) or Hub id")
     model.add_argument("repo_id", help="target model repo, e.g. my-org/my-gve")
@@ -57,8 +62,10 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
         action="store_true",
         help="check a folder whose remote-code files differ from this package's by running its code",
     )
-    _add_push_options(model)
+    return model
 
+
+def _add_push_dataset(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     dataset = commands.add_parser("push-dataset", help="a UVRB folder or a V-SynFlow output folder, with its card")
     dataset.add_argument("source", help="dataset folder")
     dataset.add_argument("repo_id", help="target dataset repo, e.g. my-org/UVRB")
@@ -76,8 +83,10 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
         action="store_true",
         help="UVRB: upload media of sources that are index-only or of unknown terms (you hold the rights)",
     )
-    _add_push_options(dataset)
+    return dataset
 
+
+def _add_push_metric(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     metric = commands.add_parser("push-metric", help="the UVRB evaluate module, as a Space")
     metric.add_argument(
         "repo_id", help="target Space, e.g. my-org/uvrb (the name is the module's: evaluate.load(repo))"
@@ -88,8 +97,7 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
         action="append",
         help="pip requirement of the Space (default: datasets, evaluate: what the module imports)",
     )
-    _add_push_options(metric)
-    return parser
+    return metric
 
 
 def _add_push_options(parser: argparse.ArgumentParser) -> None:
