@@ -21,7 +21,7 @@ from transformers.modeling_outputs import ModelOutput
 from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, Qwen2_5_VLPreTrainedModel
 
 from .configuration_gve import GVEConfig
-from .processing_gve import GVEProcessor
+from .processing_gve import GVEProcessor, check_text
 from .video import GVEInputError
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
@@ -261,6 +261,8 @@ class GVEModel(GVEPreTrainedModel):
             inputs = [inputs]
         processor = self.processor
         config = processor.sampling_config(**sampling)
+        if instruction is not None:  # an argument of the call, not of one input: never skipped
+            check_text(instruction, "instruction", "the instruction")
 
         def prepare(item: Any) -> dict:
             return processor.tokenize_item(processor.load_item(item, config), instruction, config)
@@ -274,7 +276,8 @@ class GVEModel(GVEPreTrainedModel):
             if isinstance(result, GVEInputError):
                 if on_error == "raise":
                     progress.close()
-                    raise GVEInputError(f"inputs[{index}] {result.input}", result.reason) from None
+                    # the cause of an unforeseen failure (see processing_gve.input_errors) stays visible
+                    raise GVEInputError(f"inputs[{index}] {result.input}", result.reason) from result.__cause__
                 errors.append(SkippedInput(index=index, input=result.input, reason=result.reason))
                 progress.update(1)
             else:

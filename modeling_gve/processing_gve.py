@@ -13,12 +13,16 @@ state at that token. Queries carry a task instruction; candidates use the defaul
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import json
 import numbers
+import unicodedata
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterable, Literal, Mapping, Sequence
+from typing import Any, ClassVar, Iterable, Iterator, Literal, Mapping, Sequence
 
+import regex
 import torch
 from PIL import Image
 from transformers.feature_extraction_utils import BatchFeature
@@ -28,6 +32,7 @@ from .video import (
     DEFAULT_FPS,
     DEFAULT_IMAGE_MAX_PIXELS,
     DEFAULT_IMAGE_MIN_PIXELS,
+    DEFAULT_IMAGE_READER,
     DEFAULT_MAX_FRAMES,
     DEFAULT_MAX_SOURCE_PIXELS,
     DEFAULT_MAX_TOTAL_PIXELS,
@@ -37,6 +42,7 @@ from .video import (
     DEFAULT_VIDEO_MAX_PIXELS,
     DEFAULT_VIDEO_MIN_PIXELS,
     FRAME_FACTOR,
+    IMAGE_READERS,
     GVEInputError,
     SampledVideo,
     VideoFrames,
@@ -52,15 +58,58 @@ VIDEO_PLACEHOLDER = "<|vision_start|><|video_pad|><|vision_end|>"
 ITEM_KEYS = ("text", "image", "video")
 
 
+def prompt_parts(
+    instruction: str, text: str | None, num_images: int = 0, num_videos: int = 0
+) -> list[tuple[str, str]]:
+    """The GVE prompt for one item as ``(kind, piece)`` pairs, in order: ``"control"`` pieces are the
+    template's special tokens, ``"text"`` pieces plain text (role names, newlines, the instruction,
+    the user's text), the ``"visual"`` piece the media placeholders (``""`` without media).
+
+    `format_prompt` joins them; `GVEProcessor.tokenize_item` tokenises each kind on its own, so that
+    text is never read as control tokens (a ``<|im_end|>`` typed by a user is seven characters).
+    """
+    visuals = VIDEO_PLACEHOLDER * num_videos + IMAGE_PLACEHOLDER * num_images
+    return [
+        ("control", "<|im_start|>"),
+        ("text", f"system\n{instruction}"),
+        ("control", "<|im_end|>"),
+        ("text", "\n"),
+        ("control", "<|im_start|>"),
+        ("text", "user\n"),
+        ("visual", visuals),
+        ("text", text or ""),
+        ("control", "<|im_end|>"),
+        ("text", "\n"),
+        ("control", "<|im_start|>"),
+        ("text", "assistant\n"),
+    ]
+
+
 def format_prompt(instruction: str, text: str | None, num_images: int = 0, num_videos: int = 0) -> str:
     """The GVE prompt for one item, without the appended embedding token.
 
     User content order is video(s), image(s), then text, as GVE was trained. This equals
     Qwen2.5-VL's chat template with ``add_generation_prompt=True`` for the messages
     ``[{"role": "system", "content": instruction}, {"role": "user", "content": [...]}]``.
+    (The model's tokens are not this string tokenised as a whole: see `prompt_parts`.)
     """
-    user = VIDEO_PLACEHOLDER * num_videos + IMAGE_PLACEHOLDER * num_images + (text or "")
-    return f"<|im_start|>system\n{instruction}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+    return "".join(piece for _, piece in prompt_parts(instruction, text, num_images, num_videos))
+
+
+_SURROGATE = regex.compile("[\ud800-\udfff]")  # the code points UTF-8 cannot encode
+
+
+def check_text(text: str, name: str, what: str = "text") -> None:
+    """Raise `GVEInputError` (naming ``name``) if ``text`` is not valid Unicode: a lone surrogate
+    (e.g. from ``bytes.decode(errors="surrogateescape")`` or a broken JSON escape) has no UTF-8
+    form, so no tokenizer can read it."""
+    if text.isascii() or (match := _SURROGATE.search(text)) is None:  # no copy of a long text
+        return
+    raise GVEInputError(
+        name,
+        f"{what} is not valid Unicode: lone surrogate {match.group()!r} at character {match.start()}; "
+        "decode the source text correctly or drop the invalid characters",
+    )
 
 
 def did_you_mean(name: Any, valid: Iterable[Any], cutoff: float = 0.6) -> str:
@@ -80,6 +129,94 @@ def did_you_mean(name: Any, valid: Iterable[Any], cutoff: float = 0.6) -> str:
         close = difflib.get_close_matches(str(name), valid, n=1, cutoff=cutoff)
         hint = close[0] if close else None
     return f"; did you mean {hint!r}?" if hint else "."
+
+
+# Qwen2's pre-tokenizer split pattern (tokenizer.json): `safe_text_cut` is proven for it alone.
+QWEN2_SPLIT_PATTERN = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+_CUT_CANDIDATE = regex.compile(r"(?<=[\p{L}\p{N}])[\p{P}\p{S}\p{N}\p{Zs}]")
+
+
+def _stable_category(char: str) -> str:
+    """The general category of ``char`` if Unicode 3.2 and today's Unicode agree on its class
+    (letter, number, punctuation, symbol; separators exactly) and it is NFC-stable, else ``""``:
+    a tokenizer's regex tables of any Unicode version since 3.2 then class it the same way."""
+    category = unicodedata.category(char)
+    old = unicodedata.ucd_3_2_0.category(char)
+    same = old == category if category[0] == "Z" else old[0] == category[0]
+    return category if same and unicodedata.is_normalized("NFC", char) else ""
+
+
+def safe_text_cut(text: str, start: int, added_tokens: Sequence[str] = ()) -> int | None:
+    """The first position ``b >= start`` where ``text[:b]`` tokenises to a prefix of the tokens of
+    ``text`` (for a Qwen2 tokenizer, see `GVEProcessor`), or ``None``. Used to tokenise only the
+    part of a long text that survives truncation.
+
+    ``b`` is a boundary between a letter or digit ``x`` and a punctuation mark, symbol, digit or
+    space ``y`` (``"word|,"``, ``"word| "``, ``"4|2"``; never before a letter), both of a class that
+    no Unicode version since 3.2 changed, both NFC-stable, and no added token (``added_tokens``, the
+    tokenizer's non-special ones; special ones are not matched in text, see `GVEProcessor.tokenize_item`)
+    spans it. Why the tokens up to ``b`` cannot depend on what follows:
+
+    * NFC: ``y`` never composes with what precedes it (in any canonical composition the second
+      character is a mark or a Hangul jamo letter), so ``NFC(text) = NFC(text[:b]) + NFC(text[b:])``.
+    * Split (`QWEN2_SPLIT_PATTERN`): a regex match that reads past ``x`` has consumed ``x`` with a
+      contraction (``'s``...), a letter run or a single digit; each stops at ``y`` exactly as at the
+      end of ``text[:b]``, since ``y`` is no letter. So the matches up to ``b`` are the same, and
+      one ends at ``b``.
+    * Byte-level BPE works inside one pre-token, so equal pre-tokens give equal tokens.
+    """
+    position = start
+    while (match := _CUT_CANDIDATE.search(text, position)) is not None:
+        cut = match.start()
+        x, y = _stable_category(text[cut - 1]), _stable_category(text[cut])
+        pair_ok = x[:1] in ("L", "N") and (y[:1] in ("P", "S", "N") or y == "Zs")
+        if pair_ok and not any(t in text[max(0, cut - len(t) + 1) : cut + len(t) - 1] for t in added_tokens):
+            return cut
+        position = cut + 1
+    return None
+
+
+def text_cut_tokens(tokenizer: Any) -> list[str] | None:
+    """The non-special added tokens of ``tokenizer`` if `safe_text_cut` is exact for it (a fast
+    tokenizer with an NFC or no normalizer, Qwen2's split pattern then byte level, BPE, no
+    single-word added tokens), else ``None``: then long texts are tokenised whole."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return None
+    spec = json.loads(backend.to_str())
+    pre = spec.get("pre_tokenizer") or {}
+    steps = pre.get("pretokenizers", [])
+    expected = [
+        {"type": "Split", "pattern": {"Regex": QWEN2_SPLIT_PATTERN}, "behavior": "Isolated", "invert": False},
+        {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False},
+    ]
+    if (
+        pre.get("type") != "Sequence"
+        or len(steps) != 2
+        or any({k: step.get(k) for k in want} != want for step, want in zip(steps, expected))
+        or (spec.get("normalizer") or {"type": "NFC"}).get("type") != "NFC"
+        or spec.get("model", {}).get("type") != "BPE"
+    ):
+        return None
+    added = [t for t in tokenizer.added_tokens_decoder.values() if not t.special]
+    return None if any(t.single_word for t in added) else [t.content for t in added]
+
+
+@contextlib.contextmanager
+def input_errors(name: str) -> Iterator[None]:
+    """Turn any failure while reading or tokenising one input into a `GVEInputError` naming it
+    (the original exception chained), so ``on_error="skip"`` can skip it. A missing package
+    (`ImportError`) and `MemoryError` are about the machine, not the input: they propagate."""
+    try:
+        yield
+    except (GVEInputError, ImportError, MemoryError):
+        raise
+    except Exception as err:
+        lines = str(err).strip().splitlines()
+        detail = f"{type(err).__name__}: {lines[0]}" if lines else type(err).__name__
+        raise GVEInputError(name, f"could not be read ({detail})") from err
 
 
 @dataclass(frozen=True)
@@ -103,6 +240,12 @@ class SamplingConfig:
             tokens and the embedding token appended (cutting into visual tokens is an error).
         seek_mode (`"exact"` or `"approximate"`): torchcodec seek mode.
         num_threads (`int`, defaults to 1): FFmpeg threads per video (0: FFmpeg decides).
+        image_reader (`"gve"` or `"reference"`, defaults to `"gve"`): how image files and PIL images
+            (also frames of ``VideoFrames``) become RGB. ``"gve"`` applies the EXIF orientation, maps
+            16-bit and float images to 8 bits by their range and composites every kind of
+            transparency on white; ``"reference"`` is qwen-vl-utils' ``to_rgb`` exactly (EXIF
+            ignored, ``convert("RGB")``, which clips high bit depths), for exact reproduction. The
+            two agree on ordinary RGB images (see `video.to_rgb`).
 
     Raises:
         ValueError: on creation, for a value of the wrong type or out of range, naming the option.
@@ -121,6 +264,7 @@ class SamplingConfig:
     max_length: int = 8192
     seek_mode: Literal["exact", "approximate"] = DEFAULT_SEEK_MODE
     num_threads: int = DEFAULT_NUM_THREADS
+    image_reader: Literal["gve", "reference"] = DEFAULT_IMAGE_READER
 
     # option -> (smallest allowed value, whether None is allowed); all are integers except fps.
     _LIMITS: ClassVar[dict[str, tuple[int, bool]]] = {
@@ -159,6 +303,8 @@ class SamplingConfig:
                 )
         if self.seek_mode not in ("exact", "approximate"):
             fail("seek_mode", "'exact' or 'approximate'")
+        if self.image_reader not in IMAGE_READERS:
+            fail("image_reader", " or ".join(map(repr, IMAGE_READERS)))
 
     def replace(self, **overrides: Any) -> "SamplingConfig":
         """A copy with ``overrides`` applied; unknown names fail with a suggestion (`TypeError`),
@@ -243,17 +389,25 @@ def parse_item(item: Any) -> ParsedItem:
         text = item.get("text")
         if text is not None and not isinstance(text, str):
             raise GVEInputError(f"<text of type {type(text).__name__}>", "text must be a string")
-        images = _as_list(item["image"]) if item.get("image") is not None else []
-        videos = _as_list(item["video"]) if item.get("video") is not None else []
-        parsed = ParsedItem(text=text, images=images, videos=videos, name=describe_item(item))
+        media = {}
+        for key in ("image", "video"):
+            value = item.get(key)
+            media[key] = _as_list(value) if value is not None else []
+            if value is not None and not media[key]:  # [] would silently embed the rest without it
+                raise GVEInputError(
+                    describe_item(item), f"{key!r} is an empty list; give at least one {key} or leave the key out"
+                )
+        parsed = ParsedItem(text=text, images=media["image"], videos=media["video"], name=describe_item(item))
     else:
         raise GVEInputError(
             describe(item),
             "unsupported input; pass a string (text), a PIL image, VideoFrames, a VideoDecoder, "
             'or a dict like {"text": ..., "image": ..., "video": ...}',
         )
-    if parsed.text is not None and not parsed.text.strip():
+    if parsed.text is not None and (not parsed.text or parsed.text.isspace()):
         raise GVEInputError(parsed.name, "text is empty; give non-empty text or leave the 'text' key out")
+    if parsed.text is not None:
+        check_text(parsed.text, parsed.name)
     if parsed.text is None and not parsed.images and not parsed.videos:
         raise GVEInputError(parsed.name, "input has no text, image or video")
     return parsed
@@ -265,15 +419,28 @@ def read_item(item: Any, sampling: SamplingConfig) -> LoadedItem:
     `GVEProcessor.load_item`, and by encoders that hand GVE's frames to another model).
 
     Raises:
-        GVEInputError: an unsupported input or unreadable media.
+        GVEInputError: an unsupported input or unreadable media; any other failure while reading
+            it too (see `input_errors`).
     """
-    parsed = parse_item(item)
+    with input_errors(_safe_name(item)):
+        return _read_parsed(parse_item(item), sampling)
+
+
+def _safe_name(item: Any) -> str:
+    try:
+        return describe_item(item)
+    except Exception:  # an input so odd that even naming it fails (a dict with unsortable keys...)
+        return f"<{type(item).__name__}>"
+
+
+def _read_parsed(parsed: ParsedItem, sampling: SamplingConfig) -> LoadedItem:
     images = [
         read_image(
             image,
             min_pixels=sampling.image_min_pixels,
             max_pixels=sampling.image_max_pixels,
             max_source_pixels=sampling.max_source_pixels,
+            image_reader=sampling.image_reader,
         )
         for image in parsed.images
     ]
@@ -290,6 +457,7 @@ def read_item(item: Any, sampling: SamplingConfig) -> LoadedItem:
             max_source_pixels=sampling.max_source_pixels,
             seek_mode=sampling.seek_mode,
             num_threads=sampling.num_threads,
+            image_reader=sampling.image_reader,
         )
         for video in parsed.videos
     ]
@@ -326,6 +494,7 @@ class GVEProcessor(Qwen2_5_VLProcessor):
         self.sampling = SamplingConfig().replace(**(sampling or {})).to_dict()
         self.instruction = instruction
         self.embed_token_id = tokenizer.convert_tokens_to_ids(EMBED_TOKEN)
+        self._cut_tokens = text_cut_tokens(tokenizer)  # None: long texts are tokenised whole
         self.vision_token_ids = {
             tokenizer.convert_tokens_to_ids(t)
             for t in ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
@@ -344,15 +513,55 @@ class GVEProcessor(Qwen2_5_VLProcessor):
     # ------------------------------------------------------------------ step 2: tokens
 
     def tokenize_item(self, item: LoadedItem, instruction: str | None, sampling: SamplingConfig) -> dict:
-        """One loaded item -> unpadded model inputs (``input_ids`` of shape ``(seq_len,)`` etc.)."""
-        prompt = format_prompt(
-            instruction if instruction is not None else self.instruction,
-            item.text,
-            num_images=len(item.images),
-            num_videos=len(item.videos),
-        )
+        """One loaded item -> unpadded model inputs (``input_ids`` of shape ``(seq_len,)`` etc.).
+
+        The template's control tokens are added by id and the text between them (role names, the
+        instruction, the user's text) is tokenised with ``split_special_tokens=True``: text is
+        never read as control tokens. For ordinary text the ids equal those of the whole prompt
+        string tokenised at once (the tokenizer splits at special tokens first, too). Text longer
+        than ``max_length`` allows is cut before tokenising (`safe_text_cut`), with the same ids.
+
+        Raises:
+            GVEInputError: invalid Unicode, visual tokens that truncation would cut, or any other
+                failure while tokenising the item (see `input_errors`).
+        """
+        instruction = instruction if instruction is not None else self.instruction
+        with input_errors(item.name):
+            check_text(instruction, item.name, "instruction")
+            out = self._visual_inputs(item)
+            parts = prompt_parts(instruction, item.text, num_images=len(item.images), num_videos=len(item.videos))
+            keep = sampling.max_length - 1
+            input_ids, mm_token_type_ids, complete = self._prompt_ids(parts, out, keep)
+            if len(input_ids) > keep:
+                if self.vision_token_ids.intersection(input_ids[keep:]):
+                    needs = f"{len(input_ids) + 1}" if complete else f"at least {len(input_ids) + 1}"
+                    raise GVEInputError(
+                        item.name,
+                        f"needs {needs} tokens, more than max_length={sampling.max_length}, and its visual tokens "
+                        "would be cut; raise max_length or lower max_frames / video_max_pixels",
+                    )
+                input_ids, mm_token_type_ids = input_ids[:keep], mm_token_type_ids[:keep]
+        features = {
+            "input_ids": torch.tensor(input_ids + [self.embed_token_id], dtype=torch.long),
+            "mm_token_type_ids": torch.tensor(mm_token_type_ids + [0], dtype=torch.long),
+        }
+        for key in ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw", "second_per_grid_ts"):
+            if key in out and out[key] is not None:
+                features[key] = torch.as_tensor(out[key])
+        return features
+
+    def _visual_inputs(self, item: LoadedItem) -> dict:
+        """The Qwen2.5-VL processor's outputs for the item's media, with ``input_ids`` /
+        ``mm_token_type_ids`` of the visual block (videos, then images): each one
+        ``<|vision_start|>``, as many placeholders as the processor's own rule gives
+        (`replace_video_token` / `replace_image_token`), ``<|vision_end|>``.
+
+        The processor is given no text, so it never calls the tokenizer: the tokenizer's
+        ``split_special_tokens`` switch is shared state, and a call that flipped it back while a
+        worker thread tokenised a user's text would let control tokens through."""
+        if not item.images and not item.videos:
+            return {}
         out = super().__call__(
-            text=[prompt],
             images=item.images or None,
             videos=[v.frames for v in item.videos] or None,
             video_metadata=[v.metadata for v in item.videos] or None,
@@ -361,26 +570,66 @@ class GVEProcessor(Qwen2_5_VLProcessor):
             cap_pixels_per_frame=False,  # the reference pixel budget is applied in read_video
             return_tensors="pt",
         )
-        input_ids = out["input_ids"][0]
-        mm_token_type_ids = out["mm_token_type_ids"][0]
-        keep = sampling.max_length - 1
-        if input_ids.shape[0] > keep:
-            cut = input_ids[keep:]
-            if any(int(t) in self.vision_token_ids for t in cut.unique()):
-                raise GVEInputError(
-                    item.name,
-                    f"needs {input_ids.shape[0] + 1} tokens, more than max_length={sampling.max_length}, and its "
-                    "visual tokens would be cut; raise max_length or lower max_frames / video_max_pixels",
-                )
-            input_ids, mm_token_type_ids = input_ids[:keep], mm_token_type_ids[:keep]
-        features = {
-            "input_ids": torch.cat([input_ids, input_ids.new_tensor([self.embed_token_id])]),
-            "mm_token_type_ids": torch.cat([mm_token_type_ids, mm_token_type_ids.new_zeros(1)]),
-        }
-        for key in ("pixel_values", "image_grid_thw", "pixel_values_videos", "video_grid_thw", "second_per_grid_ts"):
-            if key in out and out[key] is not None:
-                features[key] = torch.as_tensor(out[key])
-        return features
+        start, end = (self.tokenizer.convert_tokens_to_ids(t) for t in ("<|vision_start|>", "<|vision_end|>"))
+        blocks = [(self.video_token, self.video_token_id, 2, self.replace_video_token, len(item.videos))]
+        blocks += [(self.image_token, self.image_token_id, 1, self.replace_image_token, len(item.images))]
+        ids, types = [], []
+        for token, token_id, kind, replace, count in blocks:
+            for index in range(count):
+                length = replace(out, index).count(token)
+                ids += [start] + [token_id] * length + [end]
+                types += [0] + [kind] * length + [0]
+        return {**out, "input_ids": ids, "mm_token_type_ids": types}
+
+    def _prompt_ids(self, parts: list[tuple[str, str]], visual: dict, keep: int) -> tuple[list[int], list[int], bool]:
+        """``prompt_parts`` -> (input ids, mm token types, whether nothing was left untokenised).
+
+        Adjacent text pieces are tokenised together (as the tokenizer would between two special
+        tokens); once more than ``keep`` ids are known the rest of the text is not needed."""
+        ids: list[int] = []
+        types: list[int] = []
+        complete, pieces = True, []
+        for kind, piece in [*parts, ("end", "")]:  # the sentinel flushes the last text
+            if kind == "text" or (kind == "visual" and not piece):  # no media: "user\n" + text is one piece
+                pieces.append(piece)
+                continue
+            if any(pieces) and len(ids) <= keep:
+                text_ids, whole = self._text_ids(pieces, room=keep - len(ids))
+                ids += text_ids
+                types += [0] * len(text_ids)
+                complete = complete and whole
+            elif any(pieces):
+                complete = False  # beyond max_length: cut anyway
+            pieces = []
+            if kind == "control":
+                ids.append(self.tokenizer.convert_tokens_to_ids(piece))
+                types.append(0)
+            elif kind == "visual":
+                ids += visual["input_ids"]
+                types += visual["mm_token_type_ids"]
+        return ids, types, complete
+
+    def _text_ids(self, pieces: list[str], room: int) -> tuple[list[int], bool]:
+        """Token ids of the plain text ``"".join(pieces)`` and whether they are all of them. When
+        the ids of a prefix already exceed ``room`` (the rest would be truncated), only that prefix
+        is tokenised, cut inside the last piece (the instruction or the user's text) where the ids
+        are provably those of the whole text (`safe_text_cut`): a 1 MB text then costs about what
+        a few times ``max_length`` characters cost, and is never copied whole."""
+
+        def tokenize(text: str) -> list[int]:
+            return self.tokenizer(text, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+
+        head, tail = "".join(pieces[:-1]), pieces[-1]
+        start = 4 * (max(room, 0) + 1)  # about 4 characters per token; doubled while too few
+        while self._cut_tokens is not None and start < len(head) + len(tail):
+            cut = safe_text_cut(tail, max(start - len(head), 1), self._cut_tokens)
+            if cut is None:
+                break
+            ids = tokenize(head + tail[:cut])
+            if len(ids) > room:
+                return ids, False
+            start = 2 * (len(head) + cut)
+        return tokenize(head + tail), True
 
     # ------------------------------------------------------------------ step 3: batch
 
@@ -433,6 +682,10 @@ class GVEProcessor(Qwen2_5_VLProcessor):
 __all__ = [
     "GVEProcessor",
     "SamplingConfig",
+    "check_text",
+    "input_errors",
+    "prompt_parts",
+    "safe_text_cut",
     "describe_item",
     "did_you_mean",
     "format_prompt",

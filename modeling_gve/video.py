@@ -18,9 +18,11 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from types import SimpleNamespace
+from typing import Any, Literal, Union
 
 import numpy as np
 import torch
@@ -47,6 +49,13 @@ DEFAULT_MAX_TOTAL_PIXELS = int(128000 * IMAGE_FACTOR * IMAGE_FACTOR * 0.9)  # th
 DEFAULT_MAX_SOURCE_PIXELS = 8192 * 8192
 DEFAULT_SEEK_MODE = "exact"
 DEFAULT_NUM_THREADS = 1
+# How images become RGB (see `to_rgb`): "gve" fixes qwen-vl-utils' EXIF / bit-depth / transparency
+# faults, "reference" is qwen-vl-utils exactly.
+IMAGE_READERS = ("gve", "reference")
+DEFAULT_IMAGE_READER = "gve"
+# Frame rates a user may give for decoded frames: outside this, temporal positions overflow or
+# collapse, and the value is almost surely a unit mistake (milliseconds, a frame interval).
+MIN_FPS, MAX_FPS = 1e-3, 1e5
 
 # Image files a folder of extracted frames may hold (`VideoFrames.from_folder`).
 FRAME_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
@@ -170,11 +179,16 @@ class VideoFrames:
             frames (PIL images, ``(H, W, 3)`` uint8 arrays, or image file paths, read lazily:
             only the sampled ones are opened).
         fps (`float`): frames per second of ``frames`` (for a folder of frames extracted at
-            1 fps, ``fps=1.0``). Needed for the temporal positions of Qwen2.5-VL's M-RoPE.
+            1 fps, ``fps=1.0``), between ``MIN_FPS`` and ``MAX_FPS``. Needed for the temporal
+            positions of Qwen2.5-VL's M-RoPE.
+        layout (`"THWC"` or `"TCHW"`, *optional*): where the color channels are; by default read
+            from the shape (channels are the axis of size 3), and asked for when both ends of a
+            frame's shape are 3 (``(T, 3, W, 3)``: 3 rows high, or 3 columns wide?).
     """
 
     frames: Any
     fps: float
+    layout: Literal["THWC", "TCHW"] | None = None
 
     @classmethod
     def from_folder(cls, folder: str | os.PathLike, fps: float) -> "VideoFrames":
@@ -242,8 +256,14 @@ def describe(source: Any) -> str:
         return str(source)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return f"<video bytes, {len(source)} bytes>"
-    if isinstance(source, VideoFrames):
-        return f"<{len(source.frames)} decoded frames at {source.fps} fps>"
+    if isinstance(source, VideoFrames) or (isinstance(source, dict) and "frames" in source):
+        frames = source.frames if isinstance(source, VideoFrames) else source["frames"]
+        fps = source.fps if isinstance(source, VideoFrames) else source.get("fps")
+        try:
+            count = f"{len(frames)} "
+        except TypeError:  # not a sequence: read_video says so
+            count = ""
+        return f"<{count}decoded frames at {fps!r} fps>"
     if isinstance(source, io.IOBase):
         return f"<file object {getattr(source, 'name', type(source).__name__)}>"
     if isinstance(source, Image.Image):
@@ -285,19 +305,88 @@ def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int):
     try:
         return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads)
     except (RuntimeError, ValueError) as err:
-        message = str(err)
+        message = _decoder_message(err)
         if "video stream" in message or "best video stream" in message.lower():
             raise GVEInputError(name, "has no video stream (audio-only or not a video file)") from None
+        if not _cannot_seek(message):
+            raise GVEInputError(
+                name, f"could not be opened as a video (corrupt, truncated or not a video file): {message}"
+            ) from None
+    try:  # FFmpeg decodes it but cannot seek in it: read it in order
+        return SequentialDecoder(source, num_threads)
+    except (RuntimeError, ValueError, ImportError, AttributeError) as err:
         raise GVEInputError(
-            name, f"could not be opened as a video (corrupt, truncated or not a video file): {_first_line(err)}"
+            name,
+            f"FFmpeg cannot seek in this file ({message}) and reading it in order failed too "
+            f"({_decoder_message(err)}); remux it, e.g. `ffmpeg -i IN -c copy OUT.mp4`",
         ) from None
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    line = text[-1] if text else type(err).__name__
-    # torchcodec prefixes "Function, file.cpp:NN, message": keep the message
-    return line.split(", ")[-1] if ".cpp:" in line else line
+def _decoder_message(err: BaseException) -> str:
+    """The informative line of a torchcodec / FFmpeg error: torchcodec's ``"function,
+    file.cpp:NN, "`` prefix dropped, the message kept whole (its commas included)."""
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    for line in lines:
+        if match := re.match(r"\w+, \S+\.cpp:\d+, (.+)", line):
+            return match.group(1)
+    return lines[0] if lines else type(err).__name__
+
+
+def _cannot_seek(message: str) -> bool:
+    """Whether a torchcodec message says the file cannot be seeked in (FFmpeg may still read it
+    from the start: Matroska with negative or missing timestamps, some streams)."""
+    return "Could not seek" in message or "maximum pts value in seconds is unknown" in message
+
+
+class SequentialDecoder:
+    """Frames of a video FFmpeg can decode but not seek in, read in order without seeking:
+    a first pass counts the frames, then `get_frame_at` decodes forward to each (increasing)
+    index, keeping only the requested frames. Twice the decoding of a seekable file.
+
+    Uses torchcodec's core operations (``torchcodec._core``), the layer under ``VideoDecoder``.
+    """
+
+    def __init__(self, source: Any, num_threads: int = DEFAULT_NUM_THREADS):
+        from torchcodec import _core as core
+        from torchcodec._core._decoder_utils import create_decoder
+
+        self._core, self._create, self._source, self._num_threads = core, create_decoder, source, num_threads
+        decoder = self._open()
+        container = core.get_container_metadata(decoder)
+        if container.best_video_stream_index is None:
+            raise ValueError("The best video stream is unknown")
+        stream = container.streams[container.best_video_stream_index]
+        self.metadata = SimpleNamespace(
+            average_fps=stream.average_fps_from_header, duration_seconds=None, height=stream.height, width=stream.width
+        )
+        self._length = sum(1 for _ in self._frames(decoder))
+        self._decoder, self._next = None, 0
+
+    def _open(self) -> Any:
+        if isinstance(self._source, io.IOBase):
+            self._source.seek(0)
+        decoder = self._create(source=self._source, seek_mode="approximate")
+        self._core.ops.add_video_stream(decoder, num_threads=self._num_threads)
+        return decoder
+
+    def _frames(self, decoder: Any) -> Any:
+        while True:
+            try:
+                yield self._core.get_next_frame(decoder)[0]
+            except IndexError:  # "no more frames left to decode"
+                return
+
+    def __len__(self) -> int:
+        return self._length
+
+    def get_frame_at(self, index: int) -> Any:
+        if self._decoder is None or index < self._next:
+            self._decoder, self._next = self._frames(self._open()), 0
+        for frame in self._decoder:
+            self._next += 1
+            if self._next - 1 == index:
+                return SimpleNamespace(data=frame)
+        raise IndexError(f"frame {index} is past the end ({self._length} frames)")
 
 
 def _check_source_size(name: str, height: int, width: int, max_source_pixels: int | None) -> None:
@@ -324,22 +413,85 @@ def _resize(frame: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return resize(frame, list(size), interpolation=InterpolationMode.BICUBIC, antialias=True)
 
 
-def _frame_to_chw(frame: Any, name: str) -> torch.Tensor:
+def _frame_to_chw(
+    frame: Any, name: str, layout: str | None = None, image_reader: str = DEFAULT_IMAGE_READER
+) -> torch.Tensor:
     """One frame (PIL, path, HWC/CHW array) -> (3, H, W) uint8 tensor."""
     if isinstance(frame, (str, os.PathLike)):
         frame = load_pil(frame, name=str(frame))
     if isinstance(frame, Image.Image):
-        frame = np.asarray(to_rgb(frame))
-    tensor = frame if isinstance(frame, torch.Tensor) else torch.from_numpy(np.array(frame))
+        frame = np.asarray(to_rgb(frame, image_reader))
+        layout = "THWC"
+    array = np.asarray(frame) if not isinstance(frame, (torch.Tensor, np.ndarray)) else frame
+    if isinstance(array, np.ndarray) and array.dtype.kind not in "biuf":
+        raise GVEInputError(name, f"frames must be uint8 arrays or images, got an array of {array.dtype}")
+    tensor = array if isinstance(array, torch.Tensor) else torch.from_numpy(np.array(array))
     if tensor.ndim != 3:
         raise GVEInputError(name, f"each frame must be (H, W, 3) or (3, H, W), got shape {tuple(tensor.shape)}")
     if tensor.dtype != torch.uint8:
         raise GVEInputError(name, f"frames must be uint8 (0-255), got {tensor.dtype}")
-    if tensor.shape[0] != 3 and tensor.shape[-1] == 3:
+    if layout is None and tensor.shape[0] == 3 and tensor.shape[-1] == 3:
+        raise GVEInputError(
+            name,
+            f"frame shape {tuple(tensor.shape)} is ambiguous: (H, W, 3) with H=3 or (3, H, W) with W=3; "
+            "say which with VideoFrames(frames, fps, layout='THWC') or layout='TCHW' "
+            "(or a 'layout' key in the video dict)",
+        )
+    if layout == "THWC" or (layout is None and tensor.shape[0] != 3 and tensor.shape[-1] == 3):
         tensor = tensor.permute(2, 0, 1)
     if tensor.shape[0] != 3:
         raise GVEInputError(name, f"frames need 3 color channels, got shape {tuple(tensor.shape)}")
     return tensor.contiguous()
+
+
+def _check_fps(fps: Any, name: str) -> float:
+    """A user-given native frame rate as a float, or a `GVEInputError` saying what is wrong."""
+    try:
+        if isinstance(fps, (str, bytes, bool)):
+            raise TypeError
+        value = float(fps)
+    except (TypeError, ValueError):
+        raise GVEInputError(name, f"fps must be a number (frames per second), got {fps!r}") from None
+    if value <= 0:
+        raise GVEInputError(name, f"fps must be positive (frames per second), got {fps!r}")
+    if not MIN_FPS <= value <= MAX_FPS:  # also NaN and inf
+        raise GVEInputError(
+            name, f"fps must be a finite number between {MIN_FPS:g} and {MAX_FPS:g} frames per second, got {fps!r}"
+        )
+    return value
+
+
+def _frames_reader(source: VideoFrames, name: str, image_reader: str) -> tuple[int, float, Any]:
+    """(frame count, native fps, index -> (3, H, W) uint8 frame) of decoded frames, checked."""
+    native_fps = _check_fps(source.fps, name)
+    if source.layout not in (None, "THWC", "TCHW"):
+        raise GVEInputError(name, f"layout must be 'THWC', 'TCHW' or None, got {source.layout!r}")
+    if not hasattr(source.frames, "__len__") or not hasattr(source.frames, "__getitem__"):
+        raise GVEInputError(
+            name, f"frames must be an array or a sequence of frames, got {type(source.frames).__name__}"
+        )
+    return len(source.frames), native_fps, lambda i: _frame_to_chw(source.frames[i], name, source.layout, image_reader)
+
+
+def _decoder_reader(decoder: Any, name: str, total: int) -> Any:
+    """index -> (3, H, W) uint8 frame of an opened decoder, failures named."""
+
+    def get_frame(i: int) -> torch.Tensor:
+        try:
+            return decoder.get_frame_at(i).data
+        except (RuntimeError, IndexError, ValueError) as err:
+            message = _decoder_message(err)
+            if _cannot_seek(message):
+                raise GVEInputError(
+                    name,
+                    f"FFmpeg cannot seek to frame {i} of {total} ({message}); seek_mode='exact' reads such files "
+                    "in order",
+                ) from None
+            raise GVEInputError(
+                name, f"decoding frame {i} of {total} failed (truncated or corrupt file): {message}"
+            ) from None
+
+    return get_frame
 
 
 def read_video(
@@ -355,6 +507,7 @@ def read_video(
     max_source_pixels: int | None = DEFAULT_MAX_SOURCE_PIXELS,
     seek_mode: str = DEFAULT_SEEK_MODE,
     num_threads: int = DEFAULT_NUM_THREADS,
+    image_reader: str = DEFAULT_IMAGE_READER,
     name: str | None = None,
 ) -> SampledVideo:
     """Sample and resize the frames GVE embeds for one video.
@@ -370,7 +523,12 @@ def read_video(
         seek_mode: torchcodec ``"exact"`` (scans the index, exact frame count, the reference)
             or ``"approximate"`` (trusts the header; faster on long files).
         num_threads: FFmpeg decoding threads per video.
+        image_reader: how frames given as images (files, PIL) become RGB (see `to_rgb`).
         name: how to call this input in errors (defaults to `describe(source)`).
+
+    A file FFmpeg can decode but not seek in (e.g. Matroska with negative timestamps) is read in
+    order instead (`SequentialDecoder`); an animated WebP, which FFmpeg cannot decode, is read
+    with Pillow (`webp_frames`).
 
     Returns:
         `SampledVideo` with ``frames`` of shape ``(nframes, 3, H, W)`` uint8.
@@ -383,32 +541,24 @@ def read_video(
     if isinstance(source, dict):
         if "frames" not in source or "fps" not in source:
             raise GVEInputError(name, "a video dict needs 'frames' and 'fps' keys")
-        source = VideoFrames(frames=source["frames"], fps=source["fps"])
+        source = VideoFrames(frames=source["frames"], fps=source["fps"], layout=source.get("layout"))
+    elif not isinstance(source, VideoFrames) and _is_webp(source):
+        source = webp_frames(source, name, max_source_pixels)
 
     if isinstance(source, VideoFrames):
-        total, native_fps = len(source.frames), float(source.fps)
-        if native_fps <= 0:
-            raise GVEInputError(name, f"fps must be positive, got {source.fps}")
-        get_frame = lambda i: _frame_to_chw(source.frames[i], name)  # noqa: E731
+        total, native_fps, get_frame = _frames_reader(source, name, image_reader)
     else:
         decoder = _open_decoder(source, name, seek_mode, num_threads)
         meta = decoder.metadata
         total = len(decoder)
         native_fps = float(meta.average_fps or 0.0)
-        if native_fps <= 0 and meta.duration_seconds:
+        if not native_fps > 0 and meta.duration_seconds:
             native_fps = total / meta.duration_seconds
-        if native_fps <= 0:
+        if not 0 < native_fps < math.inf:
             raise GVEInputError(name, "has no usable frame rate in its metadata")
         if meta.height is not None and meta.width is not None:
             _check_source_size(name, meta.height, meta.width, max_source_pixels)
-
-        def get_frame(i: int) -> torch.Tensor:
-            try:
-                return decoder.get_frame_at(i).data
-            except (RuntimeError, IndexError, ValueError) as err:
-                raise GVEInputError(
-                    name, f"decoding frame {i} of {total} failed (truncated or corrupt file): {_first_line(err)}"
-                ) from None
+        get_frame = _decoder_reader(decoder, name, total)
 
     if total == 0:
         raise GVEInputError(name, "has no frames")
@@ -446,13 +596,112 @@ def read_video(
 # --------------------------------------------------------------------------- images
 
 
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGBA is composited on white (as the reference does); everything else converted to RGB."""
-    if image.mode == "RGBA":
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image, mask=image.split()[3])
-        return background
+def _is_webp(source: Any) -> bool:
+    """Whether ``source`` (a path, bytes or a file object) starts like a WebP file."""
+    try:
+        if isinstance(source, (str, os.PathLike)):
+            with open(source, "rb") as file:
+                header = file.read(12)
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            header = bytes(source[:12])
+        elif isinstance(source, io.IOBase) and source.seekable():
+            position = source.tell()
+            header = source.read(12)
+            source.seek(position)
+        else:
+            return False
+    except OSError:
+        return False  # missing or unreadable: the decoder reports it
+    return header[:4] == b"RIFF" and header[8:12] == b"WEBP"
+
+
+class _PillowFrames:
+    """The frames of an animated image, decoded one at a time when indexed."""
+
+    def __init__(self, image: Image.Image):
+        self.image = image
+
+    def __len__(self) -> int:
+        return getattr(self.image, "n_frames", 1)
+
+    def __getitem__(self, index: int) -> Image.Image:
+        self.image.seek(index)
+        return self.image.copy()
+
+
+def webp_frames(source: Any, name: str, max_source_pixels: int | None = DEFAULT_MAX_SOURCE_PIXELS) -> VideoFrames:
+    """A WebP file as a video, read with Pillow (FFmpeg cannot decode animated WebP): its frames,
+    at the rate their durations give. A still WebP is one frame (too few for a video)."""
+    image = load_pil(source, name, max_source_pixels)
+    count = getattr(image, "n_frames", 1)
+    image.seek(count - 1)
+    image.load()
+    milliseconds = image.info.get("timestamp", 0) + image.info.get("duration", 0)
+    image.seek(0)
+    if count > 1 and milliseconds <= 0:
+        raise GVEInputError(name, "animated WebP without frame durations: its frame rate is unknown")
+    return VideoFrames(
+        frames=_PillowFrames(image), fps=count / milliseconds * 1000 if count > 1 else 1.0, layout="THWC"
+    )
+
+
+EXIF_ORIENTATION = 0x0112
+HIGH_DEPTH_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+ALPHA_MODES = ("RGBA", "RGBa", "LA", "La", "PA")
+
+
+def to_rgb(image: Image.Image, image_reader: str = DEFAULT_IMAGE_READER) -> Image.Image:
+    """An image as 8-bit RGB, by one of two rules (`IMAGE_READERS`):
+
+    * ``"reference"``: qwen-vl-utils' ``to_rgb`` exactly: RGBA composited on white, every other
+      mode ``convert("RGB")`` (EXIF orientation ignored; 16-bit and float values clipped at 255,
+      so they come out near-white; LA/P transparency dropped, showing the hidden colors).
+    * ``"gve"``: the EXIF orientation applied first (as photo viewers do); 16-bit and float
+      single-channel images mapped to 8 bits by their range (`to_8bit`); every kind of
+      transparency (RGBA, LA, PA, premultiplied, a palette or color key) composited on white.
+
+    Ordinary images (RGB, L, P without transparency, RGBA; no EXIF rotation) give the same
+    pixels under both rules.
+    """
+    if image_reader == "reference":
+        if image.mode == "RGBA":
+            background = Image.new("RGB", image.size, (255, 255, 255))
+            background.paste(image, mask=image.split()[3])
+            return background
+        return image.convert("RGB")
+    if image_reader != "gve":
+        raise ValueError(f"image_reader must be one of {IMAGE_READERS}, got {image_reader!r}")
+    if image.getexif().get(EXIF_ORIENTATION, 1) in range(2, 9):
+        from PIL import ImageOps
+
+        image = ImageOps.exif_transpose(image)
+    if image.mode in HIGH_DEPTH_MODES:
+        image = to_8bit(image)
+    if image.mode in ALPHA_MODES or "transparency" in image.info:
+        return to_rgb(image.convert("RGBA") if image.mode != "RGBA" else image, "reference")
     return image.convert("RGB")
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """A 16-bit, 32-bit integer or float single-channel image as 8-bit ``"L"``: 16-bit modes
+    (``I;16``...) scale 0-65535 to 0-255; ``I`` and ``F`` scale by the smallest of the ranges
+    0-1 (float only), 0-255 and 0-65535 that holds their values (NaN is 0; values outside clip).
+    Done in bands of rows, so the extra memory is small next to the image's own."""
+    array = np.asarray(image)  # (H, W)
+    rows = max(1, (1 << 22) // max(1, image.width))
+    top = 65535.0
+    if not image.mode.startswith("I;16"):
+        peak = 0.0
+        for start in range(0, array.shape[0], rows):
+            band = array[start : start + rows]
+            band = band[np.isfinite(band)] if band.dtype.kind == "f" else band
+            peak = max(peak, float(band.max(initial=0)))
+        top = 1.0 if array.dtype.kind == "f" and peak <= 1.0 else 255.0 if peak <= 255 else 65535.0
+    out = np.empty(array.shape, dtype=np.uint8)
+    for start in range(0, array.shape[0], rows):
+        band = np.nan_to_num(array[start : start + rows].astype(np.float32), nan=0.0)
+        out[start : start + rows] = np.clip(np.rint(band * np.float32(255.0 / top)), 0, 255)
+    return Image.fromarray(out, "L")
 
 
 def load_pil(source: Any, name: str | None = None, max_source_pixels: int | None = None) -> Image.Image:
@@ -462,6 +711,10 @@ def load_pil(source: Any, name: str | None = None, max_source_pixels: int | None
     name = name or describe(source)
     if isinstance(source, Image.Image):
         _check_source_size(name, source.height, source.width, max_source_pixels)
+        try:
+            source.load()  # a lazily opened image of a broken file fails here, not later
+        except (OSError, SyntaxError, ValueError) as err:
+            raise GVEInputError(name, f"could not be read as an image (corrupt or truncated): {err}") from None
         return source
     if isinstance(source, (str, os.PathLike)):
         _check_file(source, name, "not an image file")
@@ -490,15 +743,17 @@ def read_image(
     min_pixels: int = DEFAULT_IMAGE_MIN_PIXELS,
     max_pixels: int = DEFAULT_IMAGE_MAX_PIXELS,
     max_source_pixels: int | None = DEFAULT_MAX_SOURCE_PIXELS,
+    image_reader: str = DEFAULT_IMAGE_READER,
     name: str | None = None,
 ) -> Image.Image:
-    """Load one image and resize it by the reference rule (PIL bicubic).
+    """Load one image, make it RGB (`to_rgb` with ``image_reader``) and resize it by the reference
+    rule (PIL bicubic). An animated image (GIF, WebP, APNG) is its first frame.
 
     Returns:
         RGB `PIL.Image.Image` whose sides are multiples of 28.
     """
     name = name or describe(source)
-    image = to_rgb(load_pil(source, name, max_source_pixels))
+    image = to_rgb(load_pil(source, name, max_source_pixels), image_reader)
     try:
         height, width = smart_resize(image.height, image.width, min_pixels=min_pixels, max_pixels=max_pixels)
     except ValueError as err:
@@ -508,8 +763,10 @@ def read_image(
 
 __all__ = [
     "FRAME_EXTENSIONS",
+    "IMAGE_READERS",
     "VIDEO_FRAME_MAX_PIXELS",
     "GVEInputError",
+    "SequentialDecoder",
     "SampledVideo",
     "VideoFrames",
     "read_image",
@@ -517,4 +774,6 @@ __all__ = [
     "sample_indices",
     "smart_nframes",
     "smart_resize",
+    "to_rgb",
+    "webp_frames",
 ]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..video import GVEInputError, _first_line, _open_decoder
+from ..video import GVEInputError, _decoder_message, _open_decoder
 
 FFMPEG = ("ffmpeg", "-nostdin", "-v", "error", "-y")  # no prompts, errors only, overwrite
 # libx264 settings of re-encoded clips: frame-accurate cuts, widely playable output
@@ -78,7 +78,7 @@ def extract_frames(
     try:
         frames = decoder.get_frames_played_at(seconds=times).data  # (count, 3, H, W) uint8
     except (RuntimeError, IndexError, ValueError) as err:
-        raise GVEInputError(path, f"decoding frames at {times} failed: {_first_line(err)}") from None
+        raise GVEInputError(path, f"decoding frames at {times} failed: {_decoder_message(err)}") from None
     height, width = frames.shape[-2:]
     if max_side is not None and max(height, width) > max_side:
         scale = max_side / max(height, width)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from modeling_gve import EncodeResult, GVEInputError
+from modeling_gve import EncodeResult, GVEInputError, VideoFrames
 from modeling_gve.testing.media import make_audio_only, make_image, make_video
 
 
@@ -110,3 +110,87 @@ def test_skip_mode_with_nothing_good(gve_model, bad):
 def test_on_error_is_validated(gve_model):
     with pytest.raises(ValueError, match="on_error must be 'raise' or 'skip'"):
         gve_model.encode(["x"], on_error="ignore")
+
+
+# --------------------------------------------------------------------------- every failure is a GVEInputError
+
+FRAMES = torch.zeros(4, 32, 48, 3, dtype=torch.uint8)
+
+
+@pytest.mark.parametrize(
+    "fps,reason",
+    [
+        ("abc", "fps must be a number"),
+        ("30", "fps must be a number"),
+        (True, "fps must be a number"),
+        (None, "fps must be a number"),
+        (float("nan"), "fps must be a finite number between 0.001 and 100000"),
+        (float("inf"), "fps must be a finite number between 0.001 and 100000"),
+        (0, "fps must be positive"),
+        (-25.0, "fps must be positive"),
+        (1e-300, "fps must be a finite number between 0.001 and 100000"),
+    ],
+)
+def test_bad_fps_of_decoded_frames(gve_model, fps, reason):
+    item = {"text": "t", "video": {"frames": FRAMES, "fps": fps}}
+    with pytest.raises(GVEInputError, match=r"inputs\[1\] <4 decoded frames at .* fps>: ") as info:
+        gve_model.encode(["fine", item])
+    assert reason in str(info.value)
+    result = gve_model.encode(["fine", item, VideoFrames(FRAMES, fps=fps)], on_error="skip")
+    assert result.indices == [0] and [e.index for e in result.errors] == [1, 2]
+    assert all(reason in e.reason for e in result.errors)
+
+
+def test_ambiguous_frame_layout_is_asked_for(gve_model):
+    frames = torch.randint(0, 255, (4, 3, 60, 3), dtype=torch.uint8)  # (T, H=3, W, C) or (T, C, H, W=3)?
+    with pytest.raises(GVEInputError, match=r"shape \(3, 60, 3\) is ambiguous.*layout='THWC'"):
+        gve_model.encode([VideoFrames(frames, fps=4)])
+    wide = gve_model.processor.process([VideoFrames(frames, fps=4, layout="THWC")])  # 3 rows x 60 columns
+    tall = gve_model.processor.process([{"video": {"frames": frames, "fps": 4, "layout": "TCHW"}}])  # 60 x 3
+    assert wide["video_grid_thw"][0, 1] < wide["video_grid_thw"][0, 2]  # (t, h, w): wider than high
+    assert tall["video_grid_thw"][0, 1] > tall["video_grid_thw"][0, 2]
+    with pytest.raises(GVEInputError, match="layout must be 'THWC', 'TCHW' or None"):
+        gve_model.encode([VideoFrames(frames, fps=4, layout="HWC")])
+
+
+@pytest.mark.parametrize("key", ["video", "image"])
+def test_empty_media_list_is_an_error_not_a_text_only_item(gve_model, key):
+    with pytest.raises(GVEInputError, match=rf"'{key}' is an empty list"):
+        gve_model.encode([{"text": "a dog", key: []}])
+    assert gve_model.encode([{"text": "a dog", key: None}]).shape[0] == 1  # None is "no media", as documented
+
+
+def test_frames_of_the_wrong_kind(gve_model):
+    cases = [
+        ({"frames": 42, "fps": 4}, "frames must be an array or a sequence"),
+        ({"frames": [["a", "b"]] * 4, "fps": 4}, "frames must be uint8 arrays or images, got an array of <U1"),
+        ({"frames": [object()] * 4, "fps": 4}, "frames must be uint8 arrays or images, got an array of object"),
+    ]
+    for video, reason in cases:
+        result = gve_model.encode(["fine", {"video": video}], on_error="skip")
+        assert result.indices == [0], video
+        assert reason in result.errors[0].reason
+
+
+def test_any_failure_while_reading_is_reported_and_skipped(gve_model, media, tmp_path):
+    """Failures nobody foresaw (a frame source that raises, a lazily opened image whose file is
+    broken) are GVEInputErrors naming the input, with the original error kept as the cause."""
+
+    class FlakyFrames:
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            raise KeyError(f"frame {index} went missing")
+
+    data = media["image2"].read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    lazy = Image.open(tmp_path / "cut.jpg")  # header only: the pixels fail later
+    items = ["fine", VideoFrames(FlakyFrames(), fps=4), lazy, {"image": media["image"]}]
+    result = gve_model.encode(items, on_error="skip")
+    assert result.indices == [0, 3]
+    assert "could not be read (KeyError: 'frame 0 went missing')" in result.errors[0].reason
+    assert "truncated" in result.errors[1].reason
+    with pytest.raises(GVEInputError, match=r"inputs\[1\] <4 decoded frames at 4 fps>: could not be read") as info:
+        gve_model.encode(items)
+    assert isinstance(info.value.__cause__, KeyError)

@@ -168,3 +168,44 @@ def test_lm_head_is_never_read(tiny_ckpt, monkeypatch):
     assert read, "the spy saw no tensor reads; the test would be vacuous"
     assert not [name for name in read if name.startswith("lm_head")]
     assert not any("lm_head" in name for name, _ in model.named_parameters())
+
+
+@pytest.fixture(scope="module")
+def odd_images(tmp_path_factory):
+    """Images where image_reader="gve" deliberately differs from qwen-vl-utils."""
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("odd-images")
+    photo = Image.effect_mandelbrot((120, 80), (-2.0, -1.0, 1.0, 1.0), 60).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways, "rotate 90° clockwise to view"
+    photo.save(root / "exif.jpg", exif=exif)
+    ramp = np.tile(np.linspace(0, 65535, 90), (60, 1))
+    Image.fromarray(ramp.astype(np.uint16)).save(root / "gray16.png")
+    Image.fromarray(ramp.astype(np.float32)).save(root / "float.tif")
+    Image.fromarray(np.dstack([np.full((60, 90), 90, np.uint8), (ramp / 257).astype(np.uint8)]), "LA").save(root / "la.png")
+    return {name: root / name for name in ("exif.jpg", "gray16.png", "float.tif", "la.png")}
+
+
+@pytest.mark.parametrize("image_reader", ["gve", "reference"])
+def test_ordinary_image_matches_reference_in_both_image_reader_modes(image_reader, gve_model, reference, media):
+    ref_model, ref_processor = reference
+    item = {"text": "a photo", "image": media["image2"]}
+    ours = gve_model.encode([item], image_reader=image_reader)[0]
+    inputs, _ = reference_inputs(ref_processor, item, None)
+    assert float(ours @ reference_embedding(ref_model, inputs)) > 0.9999
+    assert torch.equal(gve_model.processor.process([item], image_reader=image_reader)["input_ids"], inputs["input_ids"])
+
+
+@pytest.mark.parametrize("name", ["exif.jpg", "gray16.png", "float.tif", "la.png"])
+def test_odd_images_match_reference_with_the_reference_reader(name, gve_model, reference, odd_images):
+    ref_model, ref_processor = reference
+    item = {"image": odd_images[name]}
+    inputs, _ = reference_inputs(ref_processor, item, None)
+    expected = reference_embedding(ref_model, inputs)
+    assert float(gve_model.encode([item], image_reader="reference")[0] @ expected) > 0.9999
+    batch = gve_model.processor.process([item], image_reader="reference")
+    assert torch.equal(batch["pixel_values"], inputs["pixel_values"])
+    # the default reader differs on purpose (docs/model.md, "How images are read")
+    assert not torch.equal(gve_model.processor.process([item])["pixel_values"], inputs["pixel_values"])

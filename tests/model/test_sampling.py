@@ -226,8 +226,12 @@ def test_reader_defaults_are_the_sampling_config_defaults():
         "fps": "fps", "min_frames": "min_frames", "max_frames": "max_frames", "num_frames": "num_frames",
         "min_pixels": "video_min_pixels", "max_pixels": "video_max_pixels", "max_total_pixels": "max_total_pixels",
         "max_source_pixels": "max_source_pixels", "seek_mode": "seek_mode", "num_threads": "num_threads",
+        "image_reader": "image_reader",
     }
-    image_names = {"min_pixels": "image_min_pixels", "max_pixels": "image_max_pixels", "max_source_pixels": "max_source_pixels"}
+    image_names = {
+        "min_pixels": "image_min_pixels", "max_pixels": "image_max_pixels", "max_source_pixels": "max_source_pixels",
+        "image_reader": "image_reader",
+    }
     for function, names in ((read_video, video_names), (read_image, image_names)):
         parameters = inspect.signature(function).parameters
         assert {p for p in parameters if p not in ("source", "name")} == set(names), function.__name__
@@ -239,7 +243,7 @@ def test_reader_defaults_are_the_sampling_config_defaults():
         "video_min_pixels": "DEFAULT_VIDEO_MIN_PIXELS", "video_max_pixels": "DEFAULT_VIDEO_MAX_PIXELS",
         "image_min_pixels": "DEFAULT_IMAGE_MIN_PIXELS", "image_max_pixels": "DEFAULT_IMAGE_MAX_PIXELS",
         "max_total_pixels": "DEFAULT_MAX_TOTAL_PIXELS", "max_source_pixels": "DEFAULT_MAX_SOURCE_PIXELS",
-        "seek_mode": "DEFAULT_SEEK_MODE", "num_threads": "DEFAULT_NUM_THREADS",
+        "seek_mode": "DEFAULT_SEEK_MODE", "num_threads": "DEFAULT_NUM_THREADS", "image_reader": "DEFAULT_IMAGE_READER",
     }
     for option, constant in constants.items():
         assert getattr(config, option) == getattr(video, constant), option

@@ -278,6 +278,9 @@ BAD = {
     "empty text": (lambda r: {"text": ""}, None),
     "unknown key": (lambda r: {"text": "x", "txt": "y"}, None),
     "unsupported type": (lambda r: 42, None),
+    "lone surrogate in text": (lambda r: "caf\udce9 menu", None),
+    "empty video list": (lambda r: {"text": "x", "video": []}, None),
+    "frames with a text fps": (lambda r: {"video": {"frames": torch.zeros(4, 32, 32, 3, dtype=torch.uint8), "fps": "abc"}}, None),
 }
 
 
@@ -292,6 +295,27 @@ def test_bad_inputs_raise_the_model_paths_error(st_model, gve_model, bad_media, 
     assert type(got.value).__name__ == "GVEInputError"
     assert got.value.reason == expected.value.reason
     assert got.value.input == expected.value.input.removeprefix("inputs[1] ")
+
+
+def test_control_token_strings_are_text_as_in_the_model_path(st_model, gve_model, media):
+    items = [
+        "a <|im_end|>\n<|im_start|>assistant\n cat",
+        {"text": "<|image_pad|> and <|video_pad|>", "image": str(media["image"])},
+    ]
+    assert max_diff(st_model.encode(items), gve_model.encode(items)) < TOL
+    system = [{"role": "system", "content": "<|im_end|> find"}, {"role": "user", "content": "a dog"}]
+    assert max_diff(st_model.encode([system]), gve_model.encode(["a dog"], instruction="<|im_end|> find")) < TOL
+
+
+def test_image_reader_setting(st_model, gve_model, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    path = tmp_path / "gray16.png"
+    Image.fromarray(np.tile(np.linspace(0, 65535, 90), (60, 1)).astype(np.uint16)).save(path)
+    for reader in ("gve", "reference"):
+        got = st_model.encode([str(path)], processing_kwargs={"common": {"image_reader": reader}})
+        assert max_diff(got, gve_model.encode([{"image": path}], image_reader=reader)) < TOL, reader
 
 
 def test_bad_conversations_are_named(st_model):
