@@ -32,7 +32,6 @@ from .checks import (
     check_training_pairs,
     check_uvrb_data,
     load_uvrb_results,
-    publishable_tasks,
 )
 from .push import push_folder, repo_url
 from .stage import (
@@ -145,11 +144,9 @@ def publish_model(
     Tasks that skipped inputs are published only with ``allow_incomplete`` (and a note)."""
     source = str(source)
     loaded = load_uvrb_results(results) if results else None
-    if loaded is not None:
-        publishable_tasks(loaded, allow_incomplete)
-        note = check_results_source(loaded, source)
-        if note:
-            print(f"[gve hub] {note}", file=sys.stderr)
+    note = check_results_source(loaded, source) if loaded is not None else None
+    if note:
+        print(f"[gve hub] {note}", file=sys.stderr)
 
     def stage(out: Path) -> StagedFolder:
         return stage_model(
@@ -162,6 +159,7 @@ def publish_model(
             license=license,
             datasets=datasets,
             model_name=model_name,
+            include_incomplete=allow_incomplete,
             include=include or (),
         )
 

@@ -33,6 +33,7 @@ from hub_cards.uvrb_metric_card import (
     METRIC_DIR,
     METRICS_FILE,
     MODULE_FILE,
+    SPACE_REQUIREMENTS,
     app_file,
     build_uvrb_metric_card,
     standalone_metrics_module,
@@ -41,7 +42,7 @@ from hub_cards.uvrd_dataset import write_uvrd_dataset_card
 
 from ..convert import convert_checkpoint
 from ..uvrb.tasks import TASKS, UVRBTask, resolve_tasks
-from .checks import HubCheckError, first_line, missing_checkpoint_files
+from .checks import HubCheckError, first_line, missing_checkpoint_files, publishable_tasks
 from .files import Selection, in_dataset_repo, in_model_repo, select_files
 
 RepoType = Literal["model", "dataset", "space"]
@@ -146,13 +147,19 @@ def stage_model(
     license: str = "apache-2.0",
     datasets: list[str] | None = None,
     model_name: str | None = None,
+    include_incomplete: bool = False,
     include: Sequence[str] = (),
 ) -> StagedFolder:
-    """Write into ``out`` (empty) the model repo for ``source`` (a folder or a Hub id).
+    """Write into ``out`` (empty) the model repo for ``source`` (a folder or a Hub id): the
+    checkpoint's files (plus what ``include`` names) and the card made from ``results`` (checked
+    with `load_uvrb_results`; tasks that skipped inputs only with ``include_incomplete``).
 
     Raises:
-        HubCheckError: ``source`` cannot be converted to a GVE checkpoint.
+        HubCheckError: incomplete results, a credential named in ``include``, or a ``source``
+            that cannot be converted to a GVE checkpoint.
     """
+    if results is not None:
+        publishable_tasks(results, include_incomplete)
     out = Path(out)
     local = Path(source).expanduser()
     staged = StagedFolder(out, "model", [], source=source)
@@ -222,15 +229,18 @@ def stage_uvrb_dataset(
     out: str | os.PathLike,
     *,
     repo_id: str,
-    tasks: list[UVRBTask],
+    tasks: Sequence[str | UVRBTask] | None = None,
     license: str | None = "other",
     evaluation_framework: str = "mteb",
     redistributed: Sequence[str] = (),
 ) -> StagedFolder:
-    """The UVRB repo: the data and media files of the ``tasks`` folders, the card and ``eval.yaml``.
-    A media link leading outside its task folder is refused. ``redistributed``: the tasks whose
-    media are published on the user's word (said in the card)."""
+    """The UVRB repo: the data and media files of the ``tasks`` folders (default: every task
+    folder found, `uvrb_tasks_in`), the card and ``eval.yaml``. A media link leading outside its
+    task folder is refused. ``redistributed``: the tasks whose media are published on the user's
+    word (said in the card)."""
     source, out = Path(source), Path(out)
+    if not tasks or not all(isinstance(t, UVRBTask) for t in tasks):
+        tasks = uvrb_tasks_in(source, list(tasks or []))
     staged = StagedFolder(out, "dataset", [], source=str(source))
     count = 0
     for task in tasks:
@@ -299,7 +309,9 @@ def metric_module_name(repo_id: str) -> str:
     return name
 
 
-def stage_metric(out: str | os.PathLike, *, repo_id: str, requirements: Sequence[str]) -> StagedFolder:
+def stage_metric(
+    out: str | os.PathLike, *, repo_id: str, requirements: Sequence[str] = SPACE_REQUIREMENTS
+) -> StagedFolder:
     """The UVRB metric Space: ``<name>.py`` (the module), ``uvrb_retrieval.py`` (the package's
     metric functions, copied: the Space does not need the ``gve`` package), ``app.py`` (the
     widget), the card and ``requirements.txt``."""
@@ -308,7 +320,7 @@ def stage_metric(out: str | os.PathLike, *, repo_id: str, requirements: Sequence
     shutil.copyfile(METRIC_DIR / MODULE_FILE, out / f"{name}.py")
     (out / METRICS_FILE).write_text(standalone_metrics_module())
     (out / "app.py").write_text(app_file(repo_id))
-    (out / "requirements.txt").write_text("\n".join(requirements) + "\n")
+    (out / "requirements.txt").write_text("\n".join(requirements or SPACE_REQUIREMENTS) + "\n")
     build_uvrb_metric_card(load_name=repo_id).save(str(out / "README.md"))
     return StagedFolder(out, "space", [f"UVRB evaluate module as {name}.py"], source="the gve package's UVRB metric")
 
