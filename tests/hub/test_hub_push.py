@@ -311,13 +311,20 @@ def test_vsynflow_dataset_dry_run_and_pull_request(tmp_path_factory, tmp_path):
     assert set(fake.uploaded) == published
 
 
-def test_metric_space_dry_run_computes_and_push(tmp_path):
+@pytest.fixture(scope="module")
+def metric_space(tmp_path_factory):
+    """`gve hub push-metric me/uvrb --dry-run` (its check loads the module in a fresh interpreter)."""
+    out = tmp_path_factory.mktemp("metric") / "space"
+    assert main(["hub", "push-metric", "me/uvrb", "--dry-run", str(out)]) == 0
+    return out
+
+
+def test_metric_space_dry_run_computes_and_push(metric_space, tmp_path):
     import evaluate
 
     from modeling_gve.uvrb.metrics import task_metrics
 
-    out = tmp_path / "out"
-    assert main(["hub", "push-metric", "me/uvrb", "--dry-run", str(out)]) == 0
+    out = metric_space
     assert files_of(out) == {"README.md", "app.py", "requirements.txt", "uvrb.py", "uvrb_retrieval.py"}
     assert 'evaluate.load("me/uvrb")' in (out / "app.py").read_text()
     predictions, references = [["a", "b"], ["b", "a"]], [["a"], ["a"]]
@@ -325,7 +332,7 @@ def test_metric_space_dry_run_computes_and_push(tmp_path):
     assert got == task_metrics("MS-TV", predictions, references)
 
     fake = FakeApi()
-    with fake.patch():
+    with fake.patch(), mock.patch("modeling_gve.hub.publish.check_metric_folder"):  # checked in the dry run above
         assert main(["hub", "push-metric", "me/uvrb", "--requirement", "gve @ git+https://example.org/gve",
                      "--requirement", "datasets", "--requirement", "evaluate"]) == 0  # fmt: skip
     fake.api.create_repo.assert_called_once_with(
@@ -334,15 +341,14 @@ def test_metric_space_dry_run_computes_and_push(tmp_path):
     assert fake.uploaded["requirements.txt"] == b"gve @ git+https://example.org/gve\ndatasets\nevaluate\n"
 
 
-def test_the_metric_space_needs_nothing_but_the_package_index(tmp_path):
+def test_the_metric_space_needs_nothing_but_the_package_index(metric_space, tmp_path):
     """requirements.txt names index packages only, and the staged module computes the package's
     metrics in an interpreter that cannot import modeling_gve or hub_cards."""
     import random
 
     from modeling_gve.uvrb.metrics import task_metrics
 
-    out = tmp_path / "space"
-    assert main(["hub", "push-metric", "me/uvrb", "--dry-run", str(out)]) == 0
+    out = metric_space
     requirements = (out / "requirements.txt").read_text().split()
     assert requirements == ["datasets", "evaluate>=0.4"]  # no `gve`: there is none on the package index
     rng = random.Random(0)

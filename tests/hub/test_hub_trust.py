@@ -201,7 +201,13 @@ def _one_line(err: str) -> str:
     return lines[0]
 
 
-def test_offline_hub_is_one_line_with_the_fix(capsys):
+@pytest.fixture
+def unchecked_metric(monkeypatch):
+    """push-metric without its load check (a fresh interpreter, seconds): these tests are about the upload."""
+    monkeypatch.setattr("modeling_gve.hub.publish.check_metric_folder", lambda *args: None)
+
+
+def test_offline_hub_is_one_line_with_the_fix(capsys, unchecked_metric):
     assert os.environ["HF_HUB_OFFLINE"] == "1"  # set by the test suite: the real client refuses
     assert main(["hub", "push-metric", "me/uvrb"]) == 2
     line = _one_line(capsys.readouterr().err)
@@ -209,7 +215,7 @@ def test_offline_hub_is_one_line_with_the_fix(capsys):
     assert "--dry-run OUT" in line
 
 
-def test_unreachable_hub_and_missing_login_are_one_line_with_the_fix(capsys):
+def test_unreachable_hub_and_missing_login_are_one_line_with_the_fix(capsys, unchecked_metric):
     import httpx2
     from huggingface_hub.errors import HfHubHTTPError
 
