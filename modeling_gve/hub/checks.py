@@ -498,10 +498,10 @@ def check_redistribution(tasks: Sequence[UVRBTask], allow_redistribution: bool, 
 # --------------------------------------------------------------------------- metric
 
 
-def check_metric_folder(folder: str | Path, module_name: str, requirements: Sequence[str]) -> None:
+def check_metric_folder(folder: str | Path, module_name: str) -> None:
     """The Space folder runs without this package: its module loads with `evaluate` in a fresh
     interpreter that cannot import ``modeling_gve`` or ``hub_cards``, and computes what
-    `modeling_gve.uvrb.metrics` computes; every package the module imports is in
+    `modeling_gve.uvrb.metrics` computes; every package the module imports is in its
     ``requirements.txt``; its card parses."""
     from evaluate.loading import get_imports
     from huggingface_hub import SpaceCard
@@ -512,7 +512,10 @@ def check_metric_folder(folder: str | Path, module_name: str, requirements: Sequ
     _load_card(SpaceCard, folder / "README.md", f"{folder}: the Space card README.md")
     script = folder / f"{module_name}.py"
     needed = {name for kind, name, _, _ in get_imports(str(script)) if kind == "library"}
-    listed = {canonicalize_name(Requirement(r).name) for r in requirements}
+    lines = (folder / "requirements.txt").read_text().splitlines()
+    listed = {
+        canonicalize_name(Requirement(line).name) for line in lines if line.strip() and not line.startswith(("#", "-"))
+    }
     if needed - listed:
         raise HubCheckError(f"{script}: imports {', '.join(sorted(needed - listed))}, which requirements.txt lacks")
     predictions, references = [["v2", "v1", "v3"], ["v1", "v3", "v2"]], [["v1"], ["v1", "v3"]]

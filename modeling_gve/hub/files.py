@@ -28,6 +28,7 @@ from ..checkpoint import CHECKPOINT_FILES, OPTIONAL_CHECKPOINT_FILES
 from ..paths import PathOutsideRootError, is_inside
 from ..search import VIDEO_EXTENSIONS
 from ..video import FRAME_EXTENSIONS
+from .checks import HubCheckError
 
 CARD_FILE = "README.md"
 EVAL_RESULTS_FILE = ".eval_results/uvrb.yaml"
@@ -52,10 +53,6 @@ SECRET_PATTERNS = {
 }
 SNIFF_MAX_BYTES = 1 << 20  # text files read for secrets; weights and media are never read
 NOT_SNIFFED = DATASET_SUFFIXES - DATA_SUFFIXES | {".safetensors", ".bin", ".pt", ".npy"}
-
-
-class SecretFoundError(ValueError):
-    """A file about to be published holds what looks like a secret."""
 
 
 @dataclass
@@ -99,6 +96,7 @@ def select_files(
     root: Path,
     *,
     allowed: Callable[[str], bool],
+    not_allowed: str = "not part of the repo",
     named: Iterable[str] = (),
     recursive: bool = True,
     links_outside: Literal["leave out", "refuse"] = "leave out",
@@ -107,6 +105,7 @@ def select_files(
 
     Args:
         allowed: ``relative path -> bool``, the repo's allow-list.
+        not_allowed: why a file the allow-list refuses is left out (for the listing).
         named: globs (relative to ``root``) the user asked for on top of the allow-list.
         recursive: walk sub-folders (datasets); else only top-level files (a checkpoint) and the
             named ones, and a sub-folder is listed as left out as a whole.
@@ -114,9 +113,8 @@ def select_files(
             ``"refuse"`` it (a dataset whose media link elsewhere is not publishable).
 
     Raises:
-        ValueError: a named file that looks like a credential.
+        HubCheckError: a named file that looks like a credential, or a file to publish that holds a secret.
         FileNotFoundError: a named pattern that matches no file.
-        SecretFoundError: a file to publish holds a secret.
         PathOutsideRootError: with ``links_outside="refuse"``, a link leading outside ``root``.
     """
     extra = _named_files(root, named)
@@ -126,10 +124,10 @@ def select_files(
         path = root / relative
         if looks_like_credential(path.name, relative):
             if relative in extra:
-                raise ValueError(f"{path}: looks like a credential; it is never published, even when named")
+                raise HubCheckError(f"{path}: looks like a credential; it is never published, even when named")
             selection.left_out[relative] = "looks like a credential: never published"
         elif not (allowed(relative) or relative in extra):
-            selection.left_out[relative] = "not part of the repo (add it with --include)"
+            selection.left_out[relative] = not_allowed
         elif not path.exists():
             selection.left_out[relative] = "a link to a missing file"
         elif not is_inside(root, path):
@@ -137,7 +135,7 @@ def select_files(
         else:
             secret = find_secret(path)
             if secret:
-                raise SecretFoundError(f"{path}: holds what looks like {secret}; remove it before publishing")
+                raise HubCheckError(f"{path}: holds what looks like {secret}; remove it before publishing")
             selection.files.append(relative)
     return selection
 
@@ -195,7 +193,6 @@ __all__ = [
     "EVAL_RESULTS_FILE",
     "MODEL_REPO_FILES",
     "SECRET_PATTERNS",
-    "SecretFoundError",
     "Selection",
     "find_secret",
     "in_dataset_repo",

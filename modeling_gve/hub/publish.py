@@ -240,7 +240,7 @@ def publish_metric(
         return stage_metric(out, repo_id=repo_id, requirements=requirements)
 
     def check(staged: StagedFolder) -> None:
-        check_metric_folder(staged.path, name, requirements)
+        check_metric_folder(staged.path, name)
 
     return publish(stage, check, repo_id=repo_id, **push)
 

@@ -47,6 +47,9 @@ from .files import Selection, in_dataset_repo, in_model_repo, select_files
 
 RepoType = Literal["model", "dataset", "space"]
 DatasetKind = Literal["auto", "uvrb", "vsynflow"]
+# Why a file is left out, in the listing.
+NOT_CHECKPOINT = "not part of a GVE checkpoint (add it with --include)"
+NOT_DATA = "not a data file (JSONL, parquet) or media"
 
 
 @dataclass
@@ -115,13 +118,21 @@ def stage_files(
     out: Path,
     *,
     allowed: Callable[[str], bool],
+    not_allowed: str = "not part of the repo",
     include: Sequence[str] = (),
     recursive: bool = True,
     links_outside: Literal["leave out", "refuse"] = "leave out",
 ) -> Selection:
-    """Link into ``out`` the files of ``source`` the rules let through (`select_files`); returns
-    what was taken and what was left out."""
-    selection = select_files(source, allowed=allowed, named=include, recursive=recursive, links_outside=links_outside)
+    """Link into ``out`` the files of ``source`` the rules let through (`select_files`, same
+    arguments); returns what was taken and what was left out."""
+    selection = select_files(
+        source,
+        allowed=allowed,
+        not_allowed=not_allowed,
+        named=include,
+        recursive=recursive,
+        links_outside=links_outside,
+    )
     for relative in selection.files:
         link(source / relative, out / relative)
     return selection
@@ -130,7 +141,7 @@ def stage_files(
 def link_tree(source: Path, target: Path) -> int:
     """Link every data and media file under ``source`` into ``target`` (the dataset rules of
     `stage_files`). Returns the number of files."""
-    return len(stage_files(Path(source), Path(target), allowed=in_dataset_repo).files)
+    return len(stage_files(Path(source), Path(target), allowed=in_dataset_repo, not_allowed=NOT_DATA).files)
 
 
 # --------------------------------------------------------------------------- model
@@ -164,7 +175,9 @@ def stage_model(
     local = Path(source).expanduser()
     staged = StagedFolder(out, "model", [], source=source)
     if local.is_dir() and not missing_checkpoint_files(local):
-        selection = stage_files(local, out, allowed=in_model_repo, include=include, recursive=False)
+        selection = stage_files(
+            local, out, allowed=in_model_repo, not_allowed=NOT_CHECKPOINT, include=include, recursive=False
+        )
         staged.left_out = selection.left_out
         staged.notes.append(f"checkpoint files from {local}")
     else:
@@ -245,8 +258,9 @@ def stage_uvrb_dataset(
     count = 0
     for task in tasks:
         selection = stage_files(
-            source / task.hub_folder, out / task.hub_folder, allowed=in_dataset_repo, links_outside="refuse"
-        )
+            source / task.hub_folder, out / task.hub_folder, allowed=in_dataset_repo, not_allowed=NOT_DATA,
+            links_outside="refuse",
+        )  # fmt: skip
         count += len(selection.files)
         staged.left_out.update({f"{task.hub_folder}/{name}": why for name, why in selection.left_out.items()})
     names = [t.name for t in tasks]
@@ -277,7 +291,7 @@ def stage_vsynflow_dataset(
     the pipeline wrote)."""
     source, out = Path(source), Path(out)
     stats_file = Path(stats_path) if stats_path else find_vsynflow_stats(source)
-    selection = stage_files(source, out, allowed=in_dataset_repo, links_outside="refuse")
+    selection = stage_files(source, out, allowed=in_dataset_repo, not_allowed=NOT_DATA, links_outside="refuse")
     left_out = {name: why for name, why in selection.left_out.items() if name != "README.md"}
     if stats_file is not None:
         stats = json.loads(Path(stats_file).read_text())

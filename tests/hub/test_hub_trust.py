@@ -165,7 +165,7 @@ def test_dataset_files_are_data_and_media_and_links_must_stay_inside(uvrb_copy, 
     assert {"CMRB/token", "CMRB/jsonl/.env", "CMRB/notes.md"}.isdisjoint(files_of(out))
     listing = capsys.readouterr().out
     assert (
-        "  CMRB/token: looks like a credential: never published" in listing and "  CMRB/notes.md: not part" in listing
+        "  CMRB/token: looks like a credential: never published" in listing and "  CMRB/notes.md: not a data file" in listing
     )
 
     video = next(task.glob("*.mp4"))
