@@ -1,13 +1,15 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
 """Paths and lines in data files: the one rule for media paths, and JSONL read line by line.
 
-Every data file that names media (UVRB JSONL, training-pair datasets, V-SynFlow ``metadata.jsonl``)
-names them relative to a root folder (the task, dataset or input folder). The rule, the same
-everywhere: **a media path must resolve, symlinks included, inside its root** (`MEDIA_PATH_RULE`).
-``../../x.mp4``, an absolute path elsewhere and a link leading out of the root are refused, so a
-data file cannot make a job read, embed or publish a file outside the folder it came with.
+Every data file that names media (UVRB JSONL, training-pair datasets, V-SynFlow ``metadata.jsonl``,
+a folder being published) names them relative to a root folder (the task, dataset, input or
+published folder). The rule, the same everywhere: **a media path must resolve, symlinks included,
+inside its root** (`MEDIA_PATH_RULE`). ``../../x.mp4``, an absolute path elsewhere and a link
+leading out of the root are refused with the place that named them, so a data file cannot make a
+job read, embed or publish a file outside the folder it came with.
 
-- `resolve_inside(root, name)`: the path of ``name`` under ``root``, or `MediaPathError`.
+- `resolve_inside(root, name, source)`: the resolved path of ``name`` under ``root``, or `MediaPathError`.
+- `is_inside(root, path)`: the same test as a boolean.
 - `check_relative(name)`: the same rule without a local root (a Hub repo's file before download).
 - `read_jsonl(path)`: ``(line number, record)`` pairs; invalid UTF-8, invalid JSON or a line that is
   not an object is a `DataFileError` naming ``file:line`` (`jsonl_lines`: the UTF-8 check alone).
@@ -22,21 +24,26 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-MEDIA_PATH_RULE = "media paths must resolve, symlinks included, inside the root folder of their data file"
+MEDIA_PATH_RULE = "media paths must resolve (symlinks included) inside the root folder of their data file"
 
 
-class MediaPathError(ValueError):
+class PathOutsideRootError(ValueError):
+    """A path named by a data file (or found in a folder) that resolves outside its root."""
+
+
+class MediaPathError(PathOutsideRootError):
     """A media path that breaks `MEDIA_PATH_RULE` (or is not a path at all).
 
     Attributes:
         name: the path as the data file wrote it (``repr`` of a non-string value).
         reason: what is wrong with it, ending with the rule.
+        source: where the path was read (``"metadata.jsonl:12"``), or ``None``.
     """
 
-    def __init__(self, name: Any, reason: str):
+    def __init__(self, name: Any, reason: str, source: str | None = None):
         self.name = name if isinstance(name, str) else repr(name)
-        self.reason = reason
-        super().__init__(f"{self.name!r}: {reason}")
+        self.reason, self.source = reason, source
+        super().__init__(f"{f'{source}: ' if source else ''}{self.name!r} {reason}")
 
 
 class DataFileError(ValueError):
@@ -47,35 +54,50 @@ class DataFileError(ValueError):
         super().__init__(f"{file}{f':{line}' if line else ''}: {reason}")
 
 
-def _checked_name(name: Any) -> str:
+def _checked_name(name: Any, source: str | None = None) -> str:
     if isinstance(name, os.PathLike):
         name = os.fspath(name)
     if not isinstance(name, str):
-        raise MediaPathError(name, f"a media path must be a string, got {type(name).__name__}")
+        raise MediaPathError(name, f"is {type(name).__name__}, not a string: a media path must be a string", source)
     if not name.strip():
-        raise MediaPathError(name, "a media path must not be empty")
+        raise MediaPathError(name, "is empty: a media path must not be empty", source)
     if "\x00" in name:
-        raise MediaPathError(name, "a media path must not contain a NUL character")
+        raise MediaPathError(name, "contains a NUL character: a media path must not", source)
     return name
 
 
-def resolve_inside(root: str | os.PathLike, name: Any) -> Path:
-    """``root / name`` if it resolves (symlinks followed, missing parts kept as written) inside
-    ``root``; an absolute ``name`` is accepted only if it lies inside ``root`` too.
+def is_inside(root: str | os.PathLike, path: str | os.PathLike) -> bool:
+    """Whether ``path``, with every symlink resolved, lies inside ``root`` (resolved too)."""
+    return Path(path).resolve().is_relative_to(Path(root).resolve())
 
-    Returns:
-        ``root / name`` as written (not resolved), so messages show the user's path.
+
+def resolve_inside(
+    root: str | os.PathLike,
+    name: Any,
+    source: str | None = None,
+    *,
+    base: str | os.PathLike | None = None,
+) -> Path:
+    """``base / name`` (``base`` defaults to ``root``) with every symlink resolved, when that lies
+    inside ``root``; an absolute ``name`` is accepted only if it lies inside ``root`` too. The file
+    need not exist: whether it does is the caller's question.
+
+    Args:
+        root: the folder the path must stay in.
+        name: the path as the data file gives it (relative to ``base``, or absolute).
+        source: where the path was read, for the message (``"metadata.jsonl:12"``).
+        base: the folder a relative ``name`` is relative to (inside ``root``).
 
     Raises:
-        MediaPathError: ``name`` is not a non-empty string, or it resolves outside ``root``.
+        MediaPathError: ``name`` is not a non-empty string, or it resolves outside ``root``; the
+            message names ``source``, the path, where it leads and the rule.
     """
-    name = _checked_name(name)
+    name = _checked_name(name, source)
     root = Path(root)
-    path = root / name
-    real_root, real = root.resolve(), path.resolve()
-    if real != real_root and not real.is_relative_to(real_root):
-        raise MediaPathError(name, f"resolves to {real}, outside {real_root}: {MEDIA_PATH_RULE}")
-    return path
+    target = (Path(base) if base is not None else root).joinpath(name).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise MediaPathError(name, f"resolves to {target}, outside {root}: {MEDIA_PATH_RULE}", source)
+    return target
 
 
 def check_relative(name: Any) -> str:
@@ -135,7 +157,9 @@ __all__ = [
     "MEDIA_PATH_RULE",
     "DataFileError",
     "MediaPathError",
+    "PathOutsideRootError",
     "check_relative",
+    "is_inside",
     "jsonl_lines",
     "read_jsonl",
     "resolve_inside",

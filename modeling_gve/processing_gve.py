@@ -393,7 +393,7 @@ def parse_item(item: Any) -> ParsedItem:
         parsed = ParsedItem(text=item, images=[], videos=[], name=describe_item(item))
     elif isinstance(item, Image.Image):
         parsed = ParsedItem(text=None, images=[item], videos=[], name=describe_item(item))
-    elif isinstance(item, VideoFrames) or type(item).__name__ == "VideoDecoder":
+    elif isinstance(item, (VideoFrames, SampledVideo)) or type(item).__name__ == "VideoDecoder":
         parsed = ParsedItem(text=None, images=[], videos=[item], name=describe_item(item))
     elif isinstance(item, Mapping):
         unknown = [k for k in item if k not in ITEM_KEYS]

@@ -279,6 +279,8 @@ def describe(source: Any) -> str:
         except TypeError:  # not a sequence: read_video says so
             count = ""
         return f"<{count}decoded frames at {fps!r} fps>"
+    if isinstance(source, SampledVideo):
+        return source.source or f"<{len(source.frames_indices)} sampled frames>"
     if isinstance(source, io.IOBase):
         return f"<file object {getattr(source, 'name', type(source).__name__)}>"
     if isinstance(source, Image.Image):
@@ -557,7 +559,9 @@ def read_video(
 
     Args:
         source: a path, ``bytes``, a binary file object, a torchcodec ``VideoDecoder``,
-            ``VideoFrames(frames, fps)`` or a mapping ``{"frames": ..., "fps": ...}``.
+            ``VideoFrames(frames, fps)`` or a mapping ``{"frames": ..., "fps": ...}``; or a
+            `SampledVideo` whose frames were already chosen and resized by another protocol
+            (`modeling_gve.uvrb.frames`), used as given.
         fps, min_frames, max_frames, num_frames: the frame-count rule (see `smart_nframes`).
         min_pixels, max_pixels: per-frame area bounds for `smart_resize`; like the reference, a frame
             never exceeds ``VIDEO_FRAME_MAX_PIXELS`` (768*28*28) whatever ``max_pixels`` asks (with a
@@ -587,6 +591,8 @@ def read_video(
             ratios, oversized frames; the message names the input and the reason.
     """
     name = name or describe(source)
+    if isinstance(source, SampledVideo):
+        return _check_sampled(source, name)
     if isinstance(source, dict):
         if "frames" not in source or "fps" not in source:
             raise GVEInputError(name, "a video dict needs 'frames' and 'fps' keys")
@@ -641,6 +647,18 @@ def read_video(
     return SampledVideo(
         frames=torch.stack(frames), fps=native_fps, frames_indices=indices, total_num_frames=total, source=name
     )
+
+
+def _check_sampled(video: SampledVideo, name: str) -> SampledVideo:
+    """A `SampledVideo` given as input: ``(T, 3, H, W)`` uint8 frames, T even, sides multiples of 28."""
+    frames = video.frames
+    if not isinstance(frames, torch.Tensor) or frames.dtype != torch.uint8 or frames.ndim != 4 or frames.shape[1] != 3:
+        raise GVEInputError(name, "a SampledVideo needs (T, 3, H, W) uint8 frames")
+    if frames.shape[0] % FRAME_FACTOR or len(video.frames_indices) != frames.shape[0]:
+        raise GVEInputError(name, "a SampledVideo needs an even frame count and one index per frame")
+    if frames.shape[-1] % IMAGE_FACTOR or frames.shape[-2] % IMAGE_FACTOR:
+        raise GVEInputError(name, f"a SampledVideo's frame sides must be multiples of {IMAGE_FACTOR}")
+    return video
 
 
 # --------------------------------------------------------------------------- images

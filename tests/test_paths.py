@@ -8,7 +8,9 @@ from modeling_gve.paths import (
     MEDIA_PATH_RULE,
     DataFileError,
     MediaPathError,
+    PathOutsideRootError,
     check_relative,
+    is_inside,
     read_jsonl,
     resolve_inside,
 )
@@ -22,13 +24,14 @@ def root(tmp_path):
     return tmp_path / "root"
 
 
-def test_paths_inside_the_root_resolve_as_written(root):
-    assert resolve_inside(root, "media/a.mp4") == root / "media" / "a.mp4"
-    assert resolve_inside(root, "media/../media/a.mp4") == root / "media" / "../media/a.mp4"
-    assert resolve_inside(root, str(root / "media" / "a.mp4")) == root / "media" / "a.mp4"  # absolute, inside
-    assert resolve_inside(root, "media/not-yet.mp4") == root / "media" / "not-yet.mp4"  # missing: the reader says so
+def test_paths_inside_the_root_resolve(root):
+    real = (root / "media" / "a.mp4").resolve()
+    assert resolve_inside(root, "media/a.mp4") == real
+    assert resolve_inside(root, "media/../media/a.mp4") == real
+    assert resolve_inside(root, str(root / "media" / "a.mp4")) == real  # absolute, inside
+    assert resolve_inside(root, "media/not-yet.mp4").name == "not-yet.mp4"  # missing: the reader says so
     os.symlink(root / "media" / "a.mp4", root / "media" / "link.mp4")
-    assert resolve_inside(root, "media/link.mp4") == root / "media" / "link.mp4"  # a link that stays inside
+    assert resolve_inside(root, "media/link.mp4") == real  # a link that stays inside
 
 
 @pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink", "symlinked_folder"])
@@ -47,11 +50,11 @@ def test_paths_that_leave_the_root_are_refused_with_the_rule(root, kind):
     with pytest.raises(MediaPathError) as err:
         resolve_inside(root, name)
     assert err.value.name == name
-    assert f"resolves to {outside.resolve()}, outside {root.resolve()}" in str(err.value)
+    assert f"resolves to {outside.resolve()}, outside {root}" in str(err.value)
     assert MEDIA_PATH_RULE in str(err.value)
 
 
-@pytest.mark.parametrize("value, reason", [(5, "must be a string, got int"), (None, "must be a string, got NoneType"),
+@pytest.mark.parametrize("value, reason", [(5, "is int, not a string"), (None, "is NoneType, not a string"),
                                            ("", "must not be empty"), ("a\x00b", "NUL")])  # fmt: skip
 def test_a_media_path_must_be_a_non_empty_string(root, value, reason):
     with pytest.raises(MediaPathError, match=reason):
@@ -81,3 +84,23 @@ def test_jsonl_errors_name_the_file_and_line(tmp_path):
         list(read_jsonl(path))
     with pytest.raises(DataFileError, match="missing.jsonl: file not found"):
         list(read_jsonl(tmp_path / "missing.jsonl"))
+
+
+def test_paths_inside_resolve_and_escapes_are_refused_with_the_rule(tmp_path):
+    root = tmp_path / "data"
+    (root / "clips").mkdir(parents=True)
+    (root / "clips" / "a.mp4").write_bytes(b"x")
+    (root / "alias.mp4").symlink_to(root / "clips" / "a.mp4")
+    assert resolve_inside(root, "clips/a.mp4") == (root / "clips" / "a.mp4").resolve()
+    assert resolve_inside(root, "alias.mp4") == (root / "clips" / "a.mp4").resolve()
+    assert resolve_inside(root, str(root / "clips" / "a.mp4")) == (root / "clips" / "a.mp4").resolve()
+    assert resolve_inside(root, "a.mp4", base=root / "clips") == (root / "clips" / "a.mp4").resolve()
+    assert resolve_inside(root, "clips/missing.mp4").name == "missing.mp4"  # existence is the caller's question
+
+    (tmp_path / "secret").write_text("x")
+    (root / "leak.mp4").symlink_to(tmp_path / "secret")
+    for escape in ("../secret", "/etc/passwd", "leak.mp4", "clips/../../secret"):
+        with pytest.raises(PathOutsideRootError, match=r"^meta.jsonl:3: .* outside .*: media paths must resolve "
+                                                       r"\(symlinks included\) inside"):  # fmt: skip
+            resolve_inside(root, escape, "meta.jsonl:3")
+    assert is_inside(root, root / "alias.mp4") and not is_inside(root, root / "leak.mp4")

@@ -37,9 +37,12 @@ class LazyEmbedder:
     def __call__(self) -> CachedEncoder:
         if self._model is None:
             q = self.config.quality
-            # trust_remote_code: as before for sentence-transformers models (GVE checkpoints need it)
             encoder = load_encoder(
-                q.embedder, kind=q.embedder_type, device=self.device, dtype=q.embedder_dtype, trust_remote_code=True
+                q.embedder,
+                kind=q.embedder_type,
+                device=self.device,
+                dtype=q.embedder_dtype,
+                trust_remote_code=q.embedder_trust_remote_code,
             )
             self._model = CachedEncoder(encoder, self.config.work_dir / EMBEDDINGS_DIRNAME)
         return self._model

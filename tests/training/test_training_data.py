@@ -187,7 +187,7 @@ def test_media_paths_must_resolve_inside_the_dataset_root(tmp_path, tiny_ckpt, k
     bad = BatchLoader([task], processor, processor.sampling_config(**TINY_SAMPLING)).load_row(task.dataset[0], task)
     assert isinstance(bad, BadRow), "a file outside the dataset root was read"
     assert (bad.field, bad.input) == ("positive", f"video {name!r}")
-    assert f"outside {root.resolve()}" in bad.reason and MEDIA_PATH_RULE in bad.reason
+    assert f"outside {root}" in bad.reason and MEDIA_PATH_RULE in bad.reason
     assert str(bad).startswith(f"task 'v', row 'r', positive: video {name!r}: resolves to ")
 
 
@@ -218,7 +218,7 @@ def test_a_media_path_that_is_not_a_string_is_a_bad_row(tmp_path, tiny_ckpt):
     processor = GVEProcessor.from_pretrained(tiny_ckpt)
     bad = BatchLoader([task], processor, processor.sampling_config(**TINY_SAMPLING)).load_row(task.dataset[0], task)
     assert isinstance(bad, BadRow) and (bad.row_id, bad.field) == ("a", "positive")
-    assert bad.input == "image 7" and bad.reason == "a media path must be a string, got int"
+    assert bad.input == "image 7" and bad.reason == "is int, not a string: a media path must be a string"
 
 
 def test_invalid_utf8_in_a_jsonl_task_names_the_file_and_line(tmp_path):
