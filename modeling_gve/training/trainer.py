@@ -8,7 +8,7 @@ all-gathered batch is back-propagated (optionally chunk by chunk with GradCache)
 (every epoch start, and every ``probe_every_steps``) the prober scores the tasks (`prober`) and,
 with ``hard_negatives: prober``, re-mines the period's hard negatives (`negatives`).
 
-Checkpoints and the final merged GVE checkpoint: `checkpoints`.
+Checkpoints and the final merged GVE checkpoint: `checkpoints`; bad rows: `bad_rows`; logs: `run_log`.
 
 Sharded models (FSDP, DeepSpeed ZeRO-3) gather their parameters in every forward and
 backward pass, a collective: all processes run the same passes whatever their share of a
@@ -19,7 +19,6 @@ has none (`gradcache_step`, `prober.ModelPairScorer`).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -39,14 +38,16 @@ from tqdm.auto import tqdm
 from ..directions import tier
 from ..modeling_gve import prefetch
 from ..processing_gve import GVEProcessor
+from .bad_rows import BadRowPolicy
 from .checkpoints import find_checkpoint, load_checkpoint, register_adapter_hooks, save_checkpoint, save_merged_model
 from .config import CurriculumArguments, DataArguments, PyramidConfig, TrainingArguments
 from .curriculum import CurriculumScheduler
-from .data import BadDataError, BadRow, BatchLoader, BatchPlanner, TaskData, TrainBatch, load_mixture, open_tasks
+from .data import BadRow, BatchLoader, BatchPlanner, TaskData, TrainBatch, load_mixture, open_tasks
 from .gradcache import gradcache_step
 from .loss import ContrastiveOutput, InfoNCELoss, loss_inputs
 from .model import is_sharded, make_embed
 from .probing import CurriculumProbe
+from .run_log import RunLog
 
 logger = get_logger(__name__)
 
@@ -248,7 +249,8 @@ class Trainer:
         self.loader = BatchLoader(tasks, processor, processor.sampling_config(), accelerator.process_index, world)
         self.embed = make_embed(self.model, processor, accelerator.device, self.param_dtype)
         self.state = TrainerState()
-        self._reported: set[tuple[str, str, str]] = set()
+        self.bad_row_policy = BadRowPolicy(config.data, self.output_dir)
+        self.run_log = RunLog(accelerator, self.output_dir, self.steps_per_epoch)
         self.probing = CurriculumProbe(self)
 
     # the counters as attributes, as before `TrainerState`
@@ -258,30 +260,14 @@ class Trainer:
     # ------------------------------------------------------------------ bad rows
 
     def report_bad_row(self, bad: BadRow) -> None:
-        """A bad row is reported once (by the process that read it), with its task, id, field
-        and reason; every later draw of it is skipped again and counted."""
-        key = (bad.task, bad.row_id, bad.field)
-        if key in self._reported:
-            return
-        self._reported.add(key)
-        logger.warning("Bad training row, skipped: %s", bad, main_process_only=False)
-        with open(self.output_dir / "bad_rows.jsonl", "a") as f:  # O_APPEND: whole lines from every process
-            f.write(bad.to_json() + "\n")
+        """Report ``bad`` once (`BadRowPolicy.report`)."""
+        self.bad_row_policy.report(bad)
 
     def apply_bad_row_policy(self, local_bad: list[BadRow], num_bad: int, where: str) -> None:
-        """The bad-row policy, the same for training steps and probes: count the ``num_bad`` rows
-        skipped by all processes (``local_bad``: this process's, already reported); stop the run
-        with ``on_bad_row: stop`` or once more than ``max_bad_rows`` were skipped."""
-        data_args = self.config.data
-        self.state.bad_rows += num_bad
-        if num_bad and data_args.on_bad_row == "stop":
-            detail = "; ".join(str(b) for b in local_bad) or "reported by another process (see bad_rows.jsonl)"
-            raise BadDataError(f"bad training row(s) {where} (on_bad_row: stop): {detail}")
-        if data_args.max_bad_rows is not None and self.state.bad_rows > data_args.max_bad_rows:
-            raise BadDataError(
-                f"{self.state.bad_rows} bad rows skipped, more than max_bad_rows={data_args.max_bad_rows}; see "
-                f"{self.output_dir / 'bad_rows.jsonl'}"
-            )
+        """The bad-row policy, the same for training steps and probes (`BadRowPolicy.apply`):
+        count the ``num_bad`` rows skipped by all processes; stop the run with ``on_bad_row: stop``
+        or once more than ``max_bad_rows`` were skipped."""
+        self.state.bad_rows = self.bad_row_policy.apply(local_bad, num_bad, self.state.bad_rows, where)
 
     # ------------------------------------------------------------------ probes
 
@@ -380,7 +366,9 @@ class Trainer:
                 if self.check_batch(batch):
                     output = self.training_step(batch)
                     self.optimizer_step()
-                    window.append(self._step_record(batch, output, time.perf_counter() - started))
+                    state.samples_seen += output.num_queries
+                    seconds = time.perf_counter() - started
+                    window.append(RunLog.step_record(state.global_step + 1, batch, output, seconds))
                 else:
                     self.scheduler.step()  # keep the schedule aligned with the plan
                 state.global_step += 1
@@ -428,49 +416,19 @@ class Trainer:
     # ------------------------------------------------------------------ logging
 
     def log(self, record: dict) -> None:
-        if self.accelerator.is_main_process:
-            with open(self.output_dir / "train_log.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
-        numbers = {k: v for k, v in record.items() if isinstance(v, (int, float))}
-        self.accelerator.log(numbers, step=self.state.global_step)
-
-    def _step_record(self, batch: TrainBatch, output: ContrastiveOutput, seconds: float) -> dict:
-        self.state.samples_seen += output.num_queries
-        return {
-            "step": self.state.global_step + 1,
-            "task": batch.task,
-            "loss": float(output.loss),
-            "accuracy": output.accuracy,
-            "positive_score": output.positive_score,
-            "hard_negative_margin": output.hard_negative_margin,
-            "num_queries": output.num_queries,
-            "num_masked": output.num_masked,
-            "seconds": seconds,
-        }
+        """One record into ``train_log.jsonl`` and the trackers (`RunLog`)."""
+        self.run_log.write(record, self.state.global_step)
 
     def _window_record(self, window: list[dict]) -> dict:
-        def mean(key: str) -> float:
-            values = [r[key] for r in window if not math.isnan(r[key])]
-            return sum(values) / len(values) if values else math.nan
-
-        seconds = sum(r["seconds"] for r in window)
-        step = self.state.global_step
-        record = {
-            "event": "train",
-            "step": step,
-            "epoch": (step - 1) // self.steps_per_epoch + 1,
-            **{key: mean(key) for key in ("loss", "accuracy", "positive_score", "hard_negative_margin")},
-            "learning_rate": self.scheduler.get_last_lr()[0],
-            "samples_per_second": sum(r["num_queries"] for r in window) / max(seconds, 1e-9),
-            "steps_per_second": len(window) / max(seconds, 1e-9),
-            "samples_seen": self.state.samples_seen,
-            "bad_rows": self.state.bad_rows,
-            "steps": [(r["step"], r["task"], r["loss"]) for r in window],
-            **{f"tasks/{name}": count for name, count in Counter(r["task"] for r in window).items()},
-        }
-        if self.config.curriculum.curriculum == "pyramid":
-            record["sigma"] = self.curriculum.sigma(step - 1)  # σ of the window's last step
-        return record
+        step, pyramid = self.state.global_step, self.config.curriculum.curriculum == "pyramid"
+        return self.run_log.window_record(
+            window,
+            step,
+            learning_rate=self.scheduler.get_last_lr()[0],
+            samples_seen=self.state.samples_seen,
+            bad_rows=self.state.bad_rows,
+            sigma=self.curriculum.sigma(step - 1) if pyramid else None,  # σ of the window's last step
+        )
 
 
 __all__ = [
