@@ -281,6 +281,19 @@ class QualityControl:
     def motion_log_snapshot(self, shards: Iterable[int] | None = None) -> dict[str, dict]:
         return ShardedLog(self.motion_dir, 1).read_all(shards)
 
+    def rectification_rules(self) -> dict:
+        """The caption rules in force, as the report states them."""
+        q = self.config.quality
+        return {
+            "min_words": q.min_words,
+            "max_words": q.max_words,
+            "min_alpha_ratio": q.min_alpha_ratio,
+            "max_word_repeat_ratio": q.max_word_repeat_ratio,
+            "max_videos_per_caption": q.max_videos_per_caption,
+            "strip_patterns": self.rules.strip_patterns,
+            "drop_patterns": self.rules.drop_patterns,
+        }
+
     def stats(self) -> dict:
         """Counts and score distributions of every filter, over all shards (for reports and the card)."""
         q = self.config.quality
@@ -315,15 +328,7 @@ class QualityControl:
             "rectification": {
                 "dropped": dict(sorted(Counter(dropped.values()).items())),
                 "kept": len(kept),
-                "rules": {
-                    "min_words": q.min_words,
-                    "max_words": q.max_words,
-                    "min_alpha_ratio": q.min_alpha_ratio,
-                    "max_word_repeat_ratio": q.max_word_repeat_ratio,
-                    "max_videos_per_caption": q.max_videos_per_caption,
-                    "strip_patterns": self.rules.strip_patterns,
-                    "drop_patterns": self.rules.drop_patterns,
-                },
+                "rules": self.rectification_rules(),
             },
             "motion": {
                 "threshold": q.motion_threshold,
