@@ -53,6 +53,7 @@ class LoopbackChatServer:
 
     Args:
         behaviour: ``(key, attempt) -> Behaviour``; default: always ``"valid"``.
+        port: the port on 127.0.0.1; 0 picks a free one.
         latency: seconds each answer takes (simulates generation time).
         slow_seconds: how long a ``"slow"`` answer takes.
         keep_bodies: keep the last request body per key in ``bodies`` (tests inspect them).
@@ -66,6 +67,7 @@ class LoopbackChatServer:
         self,
         behaviour: Callable[[str, int], Behaviour] | None = None,
         *,
+        port: int = 0,
         latency: float = 0.0,
         slow_seconds: float = 5.0,
         library: PromptLibrary | None = None,
@@ -79,7 +81,7 @@ class LoopbackChatServer:
         self.keep_bodies = keep_bodies
         self.bodies: dict[str, dict] = {}
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -196,4 +198,24 @@ def check_request(body: dict) -> str:
     return "".join(texts)
 
 
-__all__ = ["LoopbackChatServer", "answer_for", "check_request"]
+def main(argv: list[str] | None = None) -> int:
+    """``python -m modeling_gve.testing.loopback [--port 8000]``: serve until Ctrl-C (V-SynFlow without a GPU)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m modeling_gve.testing.loopback", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds each answer takes")
+    args = parser.parse_args(argv)
+    with LoopbackChatServer(port=args.port, latency=args.latency) as server:
+        print(f"serving an OpenAI-compatible chat API at {server.url} (Ctrl-C stops)", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+__all__ = ["LoopbackChatServer", "answer_for", "check_request", "main"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())
