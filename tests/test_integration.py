@@ -39,10 +39,13 @@ def uvrd(tmp_path_factory):
                     "frames_per_video": 2,
                     "clip_seconds": 1.0,
                     "qc_workers": 1,
+                    "task_proportions": {},  # every row: the paper's proportions would leave one row for most tasks
                 }
             )
         )
-    assert all(stats["tasks"][t]["rows"] == 6 for t in TASKS)
+    # one row per video per task; T2T also pairs the captions of captioned frames (§A.6)
+    assert all(stats["tasks"][t]["rows"] == 6 for t in TASKS if t != "T2T")
+    assert stats["tasks"]["T2T"]["rows"] > 6
     return root / "uvrd"
 
 
