@@ -104,3 +104,17 @@ def test_paths_inside_resolve_and_escapes_are_refused_with_the_rule(tmp_path):
                                                        r"\(symlinks included\) inside"):  # fmt: skip
             resolve_inside(root, escape, "meta.jsonl:3")
     assert is_inside(root, root / "alias.mp4") and not is_inside(root, root / "leak.mp4")
+
+
+def test_uvrb_jsonl_errors_are_file_line_errors_too(tmp_path):
+    """UVRB's JSONL goes through the same reader: invalid UTF-8 is a `UVRBDataError` naming the
+    file and line (a bare UnicodeDecodeError before)."""
+    from modeling_gve.uvrb.data import UVRBDataError
+    from modeling_gve.uvrb.data import read_jsonl as read_uvrb_jsonl
+
+    path = tmp_path / "corpus.jsonl"
+    path.write_bytes(b'{"id": "v0", "video": "v0.mp4"}\n{"id": "v1", "video": "caf\xe9.mp4"}\n')
+    with pytest.raises(UVRBDataError) as err:
+        list(read_uvrb_jsonl(path))
+    assert (err.value.file, err.value.line) == (str(path), 2)
+    assert str(err.value).startswith(f"{path}:2: invalid UTF-8")

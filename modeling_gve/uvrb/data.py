@@ -26,13 +26,13 @@ Ids are compared as strings. Every problem is a `UVRBDataError` naming the file 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import paths
 from .._deprecation import moved_names, warn_moved
 from ..video import FRAME_EXTENSIONS
 from .config import DEFAULT_FRAMES_FPS, CmpRanking, MediaSelection, UVRBRunConfig
@@ -125,22 +125,12 @@ class UVRBTaskData:
 
 
 def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
-    """``(line number, record)`` for each non-blank line; bad JSON or a non-object line is a
-    `UVRBDataError` naming the file and line."""
-    path = Path(path)
-    if not path.is_file():
-        raise UVRBDataError(path, 0, "file not found")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise UVRBDataError(path, number, f"invalid JSON ({err.msg} at column {err.colno})") from None
-            if not isinstance(record, dict):
-                raise UVRBDataError(path, number, f"expected a JSON object, got {type(record).__name__}")
-            yield number, record
+    """``(line number, record)`` for each non-blank line (`modeling_gve.paths.read_jsonl`); a missing
+    file, invalid UTF-8, bad JSON or a non-object line is a `UVRBDataError` naming the file and line."""
+    try:
+        yield from paths.read_jsonl(path)
+    except paths.DataFileError as err:
+        raise UVRBDataError(err.file, err.line, err.reason) from None
 
 
 def _require(record: dict, key: str, path: Path, line: int) -> Any:
