@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from .. import pairs
 from .._deprecation import moved_names

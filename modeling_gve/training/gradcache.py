@@ -26,7 +26,8 @@ whose gradient is multiplied by zero: the result is unchanged, and nobody waits 
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, ContextManager, Sequence
+from collections.abc import Callable, Sequence
+from typing import ContextManager
 
 import torch
 

@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 MINING_CHUNK_SIZE = 1024  # queries scored against a candidate pool at a time
 
 
-def reduce_sum(accelerator: "Accelerator", tensor: torch.Tensor) -> torch.Tensor:
+def reduce_sum(accelerator: Accelerator, tensor: torch.Tensor) -> torch.Tensor:
     """``tensor`` summed over the processes, on the CPU."""
     return accelerator.reduce(tensor.to(accelerator.device), "sum").cpu()
 
@@ -49,7 +49,7 @@ class CurriculumProbe:
         mined_period: the start of the period whose negatives the planner holds (``None``: none yet).
     """
 
-    def __init__(self, trainer: "Trainer"):
+    def __init__(self, trainer: Trainer):
         self.trainer = trainer
         self.mined_period: int | None = None
         self._corpora: dict[str, TaskData] | None = None
