@@ -61,13 +61,14 @@ def hub_unavailable(training_args: TrainingArguments) -> str | None:
 def publish(training_args: TrainingArguments, output_dir: Path) -> None:
     """Upload the merged checkpoint (`modeling_gve.hub.publish.publish_model`); a Hub that cannot be
     reached ends the run with one line saying how to publish the finished checkpoint later."""
+    from modeling_gve.hub.checks import HubCheckError
     from modeling_gve.hub.publish import publish_model
 
     repo_id = training_args.hub_model_id
     try:
         published = publish_model(output_dir, repo_id, private=training_args.hub_private,
                                   revision=training_args.hub_revision)  # fmt: skip
-    except ConnectionError as err:  # the Hub unreachable or refusing: one line, not a traceback
+    except (ConnectionError, HubCheckError) as err:  # unreachable, refusing, or a refused file: one line
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SystemExit(
             f"push_to_hub: {first}. The trained checkpoint is in {output_dir}; publish it with "

@@ -390,15 +390,21 @@ def test_push_to_hub_without_the_hub_fails_first_with_one_line(synthetic):
     assert not out.exists()  # nothing was trained
 
 
-def test_publishing_errors_after_training_are_one_line(tmp_path, monkeypatch):
-    """A Hub that refuses the upload at the end: one line, saying where the trained checkpoint is."""
+@pytest.mark.parametrize("error", ["unreachable", "refused file"])
+def test_publishing_errors_after_training_are_one_line(tmp_path, monkeypatch, error):
+    """A Hub that refuses the upload at the end, or a file the publishing checks refuse: one line,
+    saying where the trained checkpoint is."""
     import runpy
 
     from modeling_gve.hub import publish as hub_publish
+    from modeling_gve.hub.checks import HubCheckError
     from modeling_gve.training.config import TrainingArguments
 
+    first_line = {"unreachable": "cannot reach the Hugging Face Hub at https://huggingface.co (ConnectError)",
+                  "refused file": "token.txt looks like a credential and is never published"}[error]  # fmt: skip
+
     def refuse(*args, **kwargs):
-        raise ConnectionError("cannot reach the Hugging Face Hub at https://huggingface.co (ConnectError)\nmore")
+        raise (HubCheckError if error == "refused file" else ConnectionError)(first_line + "\nmore")
 
     monkeypatch.setattr(hub_publish, "publish_model", refuse)
     publish = runpy.run_path(str(RECIPE))["publish"]
@@ -406,5 +412,5 @@ def test_publishing_errors_after_training_are_one_line(tmp_path, monkeypatch):
     with pytest.raises(SystemExit) as exit_:
         publish(args, tmp_path)
     message = str(exit_.value.code)
-    assert "\n" not in message and "cannot reach the Hugging Face Hub" in message
+    assert "\n" not in message and first_line in message
     assert f"gve hub push-model {tmp_path} me/gve" in message
