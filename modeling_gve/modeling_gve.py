@@ -21,8 +21,8 @@ from transformers.modeling_outputs import ModelOutput
 from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, Qwen2_5_VLPreTrainedModel
 
 from .configuration_gve import GVEConfig
-from .processing_gve import GVEProcessor, check_text
-from .video import GVEInputError
+from .processing_gve import GVEProcessor, LoadedItem, check_text, input_errors, video_options
+from .video import GVEInputError, describe, read_segments, segment_windows
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
 # 4.x (`model.layers.*`, `visual.*`); 5.x saves use `model.language_model.*`, `model.visual.*`.
@@ -67,6 +67,61 @@ class EncodeResult:
     """
 
     embeddings: torch.Tensor
+    indices: list[int]
+    errors: list[SkippedInput] = field(default_factory=list)
+    spans: list[tuple[float, float]] | None = None  # (start, end) seconds of each row, for segment encoders
+
+
+@dataclass
+class Segment:
+    """One segment of a video and its embedding.
+
+    Attributes:
+        start (`float`): seconds, the time of the segment's first frame.
+        end (`float`): seconds, the time just after its last frame.
+        embedding (`torch.FloatTensor` of shape `(hidden_size,)`).
+    """
+
+    start: float
+    end: float
+    embedding: torch.Tensor
+
+
+@dataclass
+class VideoSegments:
+    """The segments of one video (`GVEModel.encode_segments`).
+
+    Attributes:
+        segments (`list[Segment]`): in time order.
+        video_embedding (`torch.FloatTensor` of shape `(hidden_size,)`, *optional*): the whole-video
+            vector (``include_video=True``), equal to ``encode([video])[0]``.
+    """
+
+    segments: list[Segment]
+    video_embedding: torch.Tensor | None = None
+
+    @property
+    def embeddings(self) -> torch.Tensor:
+        """`torch.FloatTensor` of shape `(num_segments, hidden_size)`."""
+        return torch.stack([s.embedding for s in self.segments])
+
+    @property
+    def spans(self) -> list[tuple[float, float]]:
+        """``(start, end)`` seconds of each segment."""
+        return [(s.start, s.end) for s in self.segments]
+
+
+@dataclass
+class SegmentsResult:
+    """What `encode_segments(..., on_error="skip")` returns.
+
+    Attributes:
+        videos (`list[VideoSegments]`): one per good video.
+        indices (`list[int]`): position in ``videos`` of each of them.
+        errors (`list[SkippedInput]`): the videos that were skipped, with the reason.
+    """
+
+    videos: list[VideoSegments]
     indices: list[int]
     errors: list[SkippedInput] = field(default_factory=list)
 
@@ -294,6 +349,121 @@ class GVEModel(GVEPreTrainedModel):
             return EncodeResult(embeddings=stacked, indices=indices, errors=errors)
         return stacked
 
+    @torch.inference_mode()
+    def encode_segments(
+        self,
+        videos: Sequence[Any] | Any,
+        segment_seconds: float = 10.0,
+        stride_seconds: float | None = None,
+        *,
+        instruction: str | None = None,
+        batch_size: int = 8,
+        include_video: bool = False,
+        on_error: Literal["raise", "skip"] = "raise",
+        show_progress_bar: bool = False,
+        num_workers: int = 1,
+        padding_side: Literal["right", "left"] = "right",
+        **sampling: Any,
+    ) -> list[VideoSegments] | SegmentsResult:
+        """Embed each video by segments of ``segment_seconds``: per video, its segments with their
+        ``start`` and ``end`` (seconds) and embedding, each segment embedded with GVE's protocol as
+        if it were a video of its own (8 frames spread over the segment by default; the per-call
+        ``sampling`` options apply to every segment).
+
+        Segments start every ``stride_seconds`` (default: back to back) and the last one ends with
+        the video, so it may be shorter; a video shorter than one segment is one segment, equal
+        to the whole-video vector; a tail of fewer than 2 frames joins the segment before it; a
+        ``segment_seconds`` shorter than 2 frames of a video is an error for that video (see
+        `video.segment_windows`). Each video is read by one decoder, its frames in increasing order,
+        and only segments in progress are held: memory does not grow with the video's length.
+
+        Args:
+            videos: a list of videos: paths, bytes, file objects, torchcodec ``VideoDecoder``s,
+                ``VideoFrames``, ``{"frames": ..., "fps": ...}`` or ``{"video": ...}`` dicts (a bare
+                string is a path here). A single video is treated as a list of one.
+            segment_seconds, stride_seconds: segment length and the time between segment starts.
+            instruction: system-turn instruction; default: the candidate prompt (segments are
+                candidates).
+            batch_size: segments per forward pass (results do not depend on it).
+            include_video: also return each whole-video vector (``video_embedding``).
+            on_error: ``"raise"`` stops at the first bad video with a `GVEInputError` naming it;
+                ``"skip"`` returns a `SegmentsResult` listing the bad ones.
+            show_progress_bar: a tqdm bar over videos (with the segment count).
+            num_workers: threads reading videos ahead of the model, one video each (0: inline).
+            padding_side, sampling: as for `encode`.
+
+        Returns:
+            a `VideoSegments` per video, or a `SegmentsResult` when ``on_error="skip"``.
+        """
+        if on_error not in ("raise", "skip"):
+            raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        segment_windows(0, 1.0, segment_seconds, stride_seconds)  # the options, checked before any work
+        if isinstance(videos, (str, bytes, dict)) or not isinstance(videos, Sequence):
+            videos = [videos]
+        processor = self.processor
+        config = processor.sampling_config(**sampling)
+        if instruction is not None:
+            check_text(instruction, "instruction", "the instruction")
+        options = {"segment_seconds": segment_seconds, "stride_seconds": stride_seconds, "include_video": include_video}
+
+        def segments_of(video: Any) -> Iterator[Any]:
+            """(start, end, whole, features) per segment, or the video's `GVEInputError` last."""
+            name = describe(video)
+            try:
+                with input_errors(name):
+                    source = _video_source(video, name)
+                    for segment in read_segments(source, name=name, **options, **video_options(config)):
+                        item = LoadedItem(text=None, images=[], videos=[segment.video], name=name)
+                        features = processor.tokenize_item(item, instruction, config)
+                        yield segment.start, segment.end, segment.whole, features
+            except GVEInputError as err:
+                yield err
+
+        from tqdm.auto import tqdm
+
+        rows: list[list] = [[] for _ in videos]  # per video: [start, end, whole, embedding]
+        failed: dict[int, GVEInputError] = {}
+        batch: list[tuple[list, dict]] = []
+        progress = tqdm(total=len(videos), desc="Encoding segments", unit="video", disable=not show_progress_bar)
+        done = 0
+        for index, value in ordered_streams(segments_of, videos, num_workers=num_workers, ahead=2 * batch_size):
+            progress.update(index - done)
+            done = index
+            if isinstance(value, GVEInputError):
+                if on_error == "raise":
+                    progress.close()
+                    raise GVEInputError(f"videos[{index}] {value.input}", value.reason) from value.__cause__
+                failed[index] = value
+                continue
+            row = [*value[:3], None]
+            rows[index].append(row)
+            batch.append((row, value[3]))
+            if len(batch) == batch_size:
+                self._embed_rows(batch, padding_side)
+                batch = []
+        if batch:
+            self._embed_rows(batch, padding_side)
+        progress.update(len(videos) - done)
+        progress.close()
+        results, indices, errors = [], [], []
+        for index, video_rows in enumerate(rows):
+            if index in failed:
+                errors.append(SkippedInput(index=index, input=failed[index].input, reason=failed[index].reason))
+                continue
+            segments = [Segment(start, end, embedding) for start, end, whole, embedding in video_rows if not whole]
+            whole = [embedding for *_, is_whole, embedding in video_rows if is_whole]
+            results.append(VideoSegments(segments=segments, video_embedding=whole[0] if whole else None))
+            indices.append(index)
+        if on_error == "skip":
+            return SegmentsResult(videos=results, indices=indices, errors=errors)
+        return results
+
+    def _embed_rows(self, batch: list[tuple[list, dict]], padding_side: str) -> None:
+        """Embed a batch of ``(row, features)`` and store each embedding in its row's last slot."""
+        embeddings = self._embed_features([features for _, features in batch], padding_side)
+        for (row, _), embedding in zip(batch, embeddings):
+            row[-1] = embedding
+
     def prepare_inputs(
         self,
         batch: Mapping[str, torch.Tensor],
@@ -347,4 +517,98 @@ def prefetch(fn: Callable[[Any], Any], items: Iterable[Any], num_workers: int, a
             yield pending.popleft().result()
 
 
-__all__ = ["to_model_inputs", "GVEModel", "GVEPreTrainedModel", "GVEModelOutput", "EncodeResult", "SkippedInput", "pool_last_token"]
+
+def _video_source(video: Any, name: str) -> Any:
+    """What `encode_segments` reads for one of its inputs: a ``{"video": v}`` dict is ``v``; an
+    input holding text or an image is refused (segments are of a video)."""
+    if isinstance(video, Mapping) and "frames" not in video:
+        extra = sorted(str(k) for k in video if k != "video")
+        if extra or "video" not in video:
+            raise GVEInputError(name, f"encode_segments takes videos; this input holds {extra or 'no video'}")
+        video = video["video"]
+        if isinstance(video, (list, tuple)):
+            raise GVEInputError(name, "encode_segments takes one video per input, got a list")
+    return video
+
+
+@dataclass
+class _Crash:
+    """An unexpected exception in a reader thread, re-raised by the consumer."""
+
+    error: BaseException
+
+
+def ordered_streams(
+    make: Callable[[Any], Iterable[Any]], items: Sequence[Any], num_workers: int, ahead: int
+) -> Iterator[tuple[int, Any]]:
+    """``(i, value)`` for each value of ``make(items[i])``, items in order. With ``num_workers`` > 0,
+    that many items are produced at once, each in its own thread and at most ``ahead`` values
+    ahead of the consumer: memory is bounded whatever the length of one item's stream (the
+    segments of a long video). An exception in ``make`` is raised here; leaving the loop early
+    stops the threads."""
+    if num_workers <= 0:
+        for index, item in enumerate(items):
+            yield from ((index, value) for value in make(item))
+        return
+    import queue
+    import threading
+
+    stop, done = threading.Event(), object()
+
+    def put(box: queue.Queue, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce(item: Any, box: queue.Queue) -> None:
+        try:
+            for value in make(item):
+                if not put(box, value):
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(box, _Crash(err))
+        put(box, done)
+
+    boxes: dict[int, queue.Queue] = {}
+    threads: list[threading.Thread] = []
+
+    def start(index: int) -> None:
+        boxes[index] = queue.Queue(maxsize=max(1, ahead))
+        thread = threading.Thread(target=produce, args=(items[index], boxes[index]), daemon=True)
+        thread.start()
+        threads.append(thread)
+
+    try:
+        for index in range(min(num_workers, len(items))):
+            start(index)
+        for index in range(len(items)):
+            box = boxes.pop(index)
+            while (value := box.get()) is not done:
+                if isinstance(value, _Crash):
+                    raise value.error
+                yield index, value
+            if index + num_workers < len(items):
+                start(index + num_workers)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
+__all__ = [
+    "EncodeResult",
+    "GVEModel",
+    "GVEModelOutput",
+    "GVEPreTrainedModel",
+    "Segment",
+    "SegmentsResult",
+    "SkippedInput",
+    "VideoSegments",
+    "ordered_streams",
+    "pool_last_token",
+    "to_model_inputs",
+]
