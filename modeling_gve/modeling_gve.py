@@ -21,7 +21,7 @@ from transformers.modeling_outputs import ModelOutput
 from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, Qwen2_5_VLPreTrainedModel
 
 from .configuration_gve import GVEConfig
-from .processing_gve import GVEProcessor, LoadedItem, check_text, input_errors, video_options
+from .processing_gve import GVEProcessor, LoadedItem, check_text, describe_item, input_errors, video_options
 from .video import GVEInputError, describe, read_segments, segment_windows
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
@@ -408,10 +408,9 @@ class GVEModel(GVEPreTrainedModel):
 
         def segments_of(video: Any) -> Iterator[Any]:
             """(start, end, whole, features) per segment, or the video's `GVEInputError` last."""
-            name = describe(video)
             try:
+                source, name = _video_source(video)
                 with input_errors(name):
-                    source = _video_source(video, name)
                     for segment in read_segments(source, name=name, **options, **video_options(config)):
                         item = LoadedItem(text=None, images=[], videos=[segment.video], name=name)
                         features = processor.tokenize_item(item, instruction, config)
@@ -518,17 +517,18 @@ def prefetch(fn: Callable[[Any], Any], items: Iterable[Any], num_workers: int, a
 
 
 
-def _video_source(video: Any, name: str) -> Any:
-    """What `encode_segments` reads for one of its inputs: a ``{"video": v}`` dict is ``v``; an
-    input holding text or an image is refused (segments are of a video)."""
+def _video_source(video: Any) -> tuple[Any, str]:
+    """What `encode_segments` reads for one of its inputs, and its name: a ``{"video": v}`` dict is
+    ``v``; an input holding text or an image is refused (segments are of a video)."""
     if isinstance(video, Mapping) and "frames" not in video:
         extra = sorted(str(k) for k in video if k != "video")
         if extra or "video" not in video:
-            raise GVEInputError(name, f"encode_segments takes videos; this input holds {extra or 'no video'}")
+            name = describe_item(video)
+            raise GVEInputError(name, f"encode_segments takes videos; this input holds {', '.join(extra) or 'no video'}")
         video = video["video"]
         if isinstance(video, (list, tuple)):
-            raise GVEInputError(name, "encode_segments takes one video per input, got a list")
-    return video
+            raise GVEInputError(describe(video), "encode_segments takes one video per input, got a list")
+    return video, describe(video)
 
 
 @dataclass
