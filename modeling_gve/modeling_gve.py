@@ -22,7 +22,7 @@ from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, 
 
 from .configuration_gve import GVEConfig
 from .processing_gve import GVEProcessor, LoadedItem, check_text, describe_item, input_errors, video_options
-from .video import GVEInputError, describe, read_segments, segment_windows
+from .video import GVEInputError, SampledSegment, describe, read_segments, segment_windows
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
 # 4.x (`model.layers.*`, `visual.*`); 5.x saves use `model.language_model.*`, `model.visual.*`.
@@ -388,80 +388,28 @@ class GVEModel(GVEPreTrainedModel):
             include_video: also return each whole-video vector (``video_embedding``).
             on_error: ``"raise"`` stops at the first bad video with a `GVEInputError` naming it;
                 ``"skip"`` returns a `SegmentsResult` listing the bad ones.
-            show_progress_bar: a tqdm bar over videos (with the segment count).
+            show_progress_bar: a tqdm bar over videos.
             num_workers: threads reading videos ahead of the model, one video each (0: inline).
             padding_side, sampling: as for `encode`.
 
         Returns:
             a `VideoSegments` per video, or a `SegmentsResult` when ``on_error="skip"``.
         """
-        if on_error not in ("raise", "skip"):
-            raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-        segment_windows(0, 1.0, segment_seconds, stride_seconds)  # the options, checked before any work
-        if isinstance(videos, (str, bytes, dict)) or not isinstance(videos, Sequence):
-            videos = [videos]
-        processor = self.processor
-        config = processor.sampling_config(**sampling)
         if instruction is not None:
             check_text(instruction, "instruction", "the instruction")
-        options = {"segment_seconds": segment_seconds, "stride_seconds": stride_seconds, "include_video": include_video}
+        processor = self.processor
+        config = processor.sampling_config(**sampling)
 
-        def segments_of(video: Any) -> Iterator[Any]:
-            """(start, end, whole, features) per segment, or the video's `GVEInputError` last."""
-            try:
-                source, name = _video_source(video)
-                with input_errors(name):
-                    for segment in read_segments(source, name=name, **options, **video_options(config)):
-                        item = LoadedItem(text=None, images=[], videos=[segment.video], name=name)
-                        features = processor.tokenize_item(item, instruction, config)
-                        yield segment.start, segment.end, segment.whole, features
-            except GVEInputError as err:
-                yield err
+        def prepare(segment: SampledSegment, name: str) -> dict:
+            item = LoadedItem(text=None, images=[], videos=[segment.video], name=name)
+            return processor.tokenize_item(item, instruction, config)
 
-        from tqdm.auto import tqdm
-
-        rows: list[list] = [[] for _ in videos]  # per video: [start, end, whole, embedding]
-        failed: dict[int, GVEInputError] = {}
-        batch: list[tuple[list, dict]] = []
-        progress = tqdm(total=len(videos), desc="Encoding segments", unit="video", disable=not show_progress_bar)
-        done = 0
-        for index, value in ordered_streams(segments_of, videos, num_workers=num_workers, ahead=2 * batch_size):
-            progress.update(index - done)
-            done = index
-            if isinstance(value, GVEInputError):
-                if on_error == "raise":
-                    progress.close()
-                    raise GVEInputError(f"videos[{index}] {value.input}", value.reason) from value.__cause__
-                failed[index] = value
-                continue
-            row = [*value[:3], None]
-            rows[index].append(row)
-            batch.append((row, value[3]))
-            if len(batch) == batch_size:
-                self._embed_rows(batch, padding_side)
-                batch = []
-        if batch:
-            self._embed_rows(batch, padding_side)
-        progress.update(len(videos) - done)
-        progress.close()
-        results, indices, errors = [], [], []
-        for index, video_rows in enumerate(rows):
-            if index in failed:
-                errors.append(SkippedInput(index=index, input=failed[index].input, reason=failed[index].reason))
-                continue
-            segments = [Segment(start, end, embedding) for start, end, whole, embedding in video_rows if not whole]
-            whole = [embedding for *_, is_whole, embedding in video_rows if is_whole]
-            results.append(VideoSegments(segments=segments, video_embedding=whole[0] if whole else None))
-            indices.append(index)
-        if on_error == "skip":
-            return SegmentsResult(videos=results, indices=indices, errors=errors)
-        return results
-
-    def _embed_rows(self, batch: list[tuple[list, dict]], padding_side: str) -> None:
-        """Embed a batch of ``(row, features)`` and store each embedding in its row's last slot."""
-        embeddings = self._embed_features([features for _, features in batch], padding_side)
-        for (row, _), embedding in zip(batch, embeddings):
-            row[-1] = embedding
+        result = embed_segments(
+            videos, segment_seconds, stride_seconds, sampling=config, prepare=prepare,
+            embed=lambda features: self._embed_features(features, padding_side), include_video=include_video,
+            batch_size=batch_size, on_error=on_error, num_workers=num_workers, show_progress_bar=show_progress_bar,
+        )  # fmt: skip
+        return result if on_error == "skip" else result.videos
 
     def prepare_inputs(
         self,
@@ -515,6 +463,91 @@ def prefetch(fn: Callable[[Any], Any], items: Iterable[Any], num_workers: int, a
         while pending:
             yield pending.popleft().result()
 
+
+
+def embed_segments(
+    videos: Sequence[Any] | Any,
+    segment_seconds: float,
+    stride_seconds: float | None,
+    *,
+    sampling: Any,
+    prepare: Callable[[SampledSegment, str], Any],
+    embed: Callable[[list[Any]], torch.Tensor],
+    include_video: bool = False,
+    batch_size: int = 8,
+    on_error: Literal["raise", "skip"] = "raise",
+    num_workers: int = 1,
+    show_progress_bar: bool = False,
+) -> SegmentsResult:
+    """The segment pipeline of `GVEModel.encode_segments`, for any embedder: each video's segments
+    read by `read_segments` with the ``sampling`` settings (a `SamplingConfig`) in reader threads
+    (`ordered_streams`), turned into model inputs by ``prepare(segment, video_name)`` there, and
+    embedded ``batch_size`` at a time by ``embed(list_of_prepared) -> (n, hidden_size)``.
+
+    Raises:
+        ValueError: bad ``segment_seconds`` / ``stride_seconds`` / ``on_error``, before any work.
+        GVEInputError: a bad video, with ``on_error="raise"`` (named ``videos[i] ...``).
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    segment_windows(0, 1.0, segment_seconds, stride_seconds)  # the options, checked before any work
+    if isinstance(videos, (str, bytes, Mapping)) or not isinstance(videos, Sequence):
+        videos = [videos]
+    options = {"segment_seconds": segment_seconds, "stride_seconds": stride_seconds, "include_video": include_video}
+
+    def segments_of(video: Any) -> Iterator[Any]:
+        """``[start, end, whole, prepared]`` per segment, or the video's `GVEInputError` last."""
+        try:
+            source, name = _video_source(video)
+            with input_errors(name):
+                for segment in read_segments(source, name=name, **options, **video_options(sampling)):
+                    yield [segment.start, segment.end, segment.whole, prepare(segment, name)]
+        except GVEInputError as err:
+            yield err
+
+    from tqdm.auto import tqdm
+
+    rows: list[list[list]] = [[] for _ in videos]  # per video: [start, end, whole, prepared -> embedding]
+    failed: dict[int, GVEInputError] = {}
+    batch: list[list] = []
+    progress = tqdm(total=len(videos), desc="Encoding segments", unit="video", disable=not show_progress_bar)
+    for index, row in ordered_streams(segments_of, videos, num_workers=num_workers, ahead=2 * batch_size):
+        progress.update(index - progress.n)
+        if isinstance(row, GVEInputError):
+            if on_error == "raise":
+                progress.close()
+                raise GVEInputError(f"videos[{index}] {row.input}", row.reason) from row.__cause__
+            failed[index] = row
+            continue
+        rows[index].append(row)
+        batch.append(row)
+        if len(batch) == batch_size:
+            _embed_batch(batch, embed)
+            batch = []
+    if batch:
+        _embed_batch(batch, embed)
+    progress.update(len(videos) - progress.n)
+    progress.close()
+    return _segments_result(rows, failed)
+
+
+def _embed_batch(batch: list[list], embed: Callable[[list[Any]], torch.Tensor]) -> None:
+    """Embed the prepared inputs of a batch of rows, replacing each by its embedding."""
+    for row, embedding in zip(batch, embed([row[-1] for row in batch])):
+        row[-1] = embedding
+
+
+def _segments_result(rows: list[list[list]], failed: dict[int, GVEInputError]) -> SegmentsResult:
+    videos, indices, errors = [], [], []
+    for index, video_rows in enumerate(rows):
+        if index in failed:  # its segments read before the failure are dropped with it
+            errors.append(SkippedInput(index=index, input=failed[index].input, reason=failed[index].reason))
+            continue
+        segments = [Segment(start, end, embedding) for start, end, whole, embedding in video_rows if not whole]
+        whole = [embedding for *_, is_whole, embedding in video_rows if is_whole]
+        videos.append(VideoSegments(segments=segments, video_embedding=whole[0] if whole else None))
+        indices.append(index)
+    return SegmentsResult(videos=videos, indices=indices, errors=errors)
 
 
 def _video_source(video: Any) -> tuple[Any, str]:
@@ -608,6 +641,7 @@ __all__ = [
     "SegmentsResult",
     "SkippedInput",
     "VideoSegments",
+    "embed_segments",
     "ordered_streams",
     "pool_last_token",
     "to_model_inputs",
