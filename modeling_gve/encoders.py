@@ -43,7 +43,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .embedding_cache import EmbeddingCache, Fingerprints, item_key, model_fingerprint, namespace_for, segment_key
-from .hub_ids import DEFAULT_MODEL
+from .hub_ids import DEFAULT_MODEL, MODEL_SIZES
 from .modeling_gve import EncodeResult, GVEModel, SkippedInput, prefetch
 from .processing_gve import SamplingConfig, describe_item, read_item
 from .video import GVEInputError, SampledVideo
@@ -62,6 +62,69 @@ def default_device() -> str:
     return "cpu"
 
 
+def check_model_source(name_or_path: str, revision: str | None = None) -> None:
+    """Fail fast, in one line, when the model ``name_or_path`` cannot be had, before any work:
+    a path that does not exist or is not a checkpoint folder (no ``config.json``), a name that is
+    neither a folder nor a Hub repo id, or a Hub model that is not in the Hugging Face cache while
+    the Hub is offline (``HF_HUB_OFFLINE=1``), unreachable (one request, 10 s at most) or does not
+    have it. Each message says what was looked for and the fix (``--model PATH``).
+
+    Raises:
+        FileNotFoundError: a missing folder or file. ValueError: not a folder nor a repo id.
+        OSError: the Hub cannot provide it.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(
+                f"model folder {name_or_path} holds no config.json (looked for {path.resolve() / 'config.json'}); "
+                "give a GVE checkpoint folder (gve convert writes one) or a Hub id"
+            )
+        return
+    if path.exists():
+        raise FileNotFoundError(f"model {name_or_path}: is a file, not a checkpoint folder or a Hub id")
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    looks_local = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1 or os.sep != "/" and os.sep in name_or_path
+    try:
+        if looks_local:
+            raise HFValidationError(name_or_path)
+        validate_repo_id(name_or_path)
+    except HFValidationError:
+        raise FileNotFoundError(
+            f"model folder {name_or_path} not found (looked for {path.resolve()}); give a GVE checkpoint folder or "
+            f"a Hub id such as {DEFAULT_MODEL}"
+        ) from None
+    _check_hub_model(name_or_path, revision)
+
+
+def _check_hub_model(repo_id: str, revision: str | None) -> None:
+    """A Hub model in the cache, or one request to see that the Hub has it (see `check_model_source`)."""
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, try_to_load_from_cache
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json", revision=revision), str):
+        return
+    size = MODEL_SIZES.get(repo_id)
+    what = f"{repo_id} ({size} download)" if size else repo_id
+    if repo_id != DEFAULT_MODEL:  # the name may have been meant as a folder
+        what += f", which is not a folder here either (looked for {Path(repo_id).resolve()})"
+    fix = "or give a local checkpoint folder with --model PATH"
+    if constants.HF_HUB_OFFLINE:
+        raise OSError(f"{what} is not in the Hugging Face cache and the Hub is offline (HF_HUB_OFFLINE=1): go online, {fix}")
+    try:
+        get_hf_file_metadata(hf_hub_url(repo_id, "config.json", revision=revision), timeout=10)
+    except HfHubHTTPError as err:
+        status = getattr(err.response, "status_code", None)
+        if status in (401, 403, 404):
+            raise OSError(f"{what}: no such model on the Hub, or not visible to you (HTTP {status}); {fix}") from None
+        raise OSError(f"the Hugging Face Hub could not serve {what} (HTTP {status}): try again later, {fix}") from None
+    except Exception as err:  # noqa: BLE001 - connection refused, DNS, timeout, proxy: the Hub cannot be reached
+        raise OSError(
+            f"cannot reach the Hugging Face Hub ({type(err).__name__}) to download {what}: connect, set HF_ENDPOINT, {fix}"
+        ) from None
+
+
 def load_gve(
     name_or_path: str = DEFAULT_MODEL,
     *,
@@ -76,6 +139,7 @@ def load_gve(
     checkpoint folder, or a converted/trained one. Hub downloads honour ``revision``,
     ``HF_HUB_OFFLINE`` and the Hugging Face cache.
     """
+    check_model_source(name_or_path, revision)
     device = device or default_device()
     if dtype is None:
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
@@ -616,6 +680,7 @@ __all__ = [
     "GVEEncoder",
     "Role",
     "SentenceTransformerEncoder",
+    "check_model_source",
     "default_device",
     "detect_encoder",
     "load_encoder",
