@@ -592,7 +592,7 @@ def fill_cache(
         first.setdefault(key, index)
     progress = tqdm(total=len(todo), desc=f"Encoding ({len(first) - len(todo)} cached)", unit="item",
                     disable=not show_progress_bar or not todo)  # fmt: skip
-    pending = _Pending(cache)
+    pending = PendingWrites(cache)
     step = max(1, min(batch_size, flush_every))
     for start in range(0, len(todo), step):
         chunk = todo[start : start + step]
@@ -609,8 +609,9 @@ def fill_cache(
     return len(todo)
 
 
-class _Pending:
-    """Encoded results not yet written to a cache."""
+class PendingWrites:
+    """Encoded results not yet written to a cache: `add` an encoded chunk, `flush` to write it
+    (vectors, then the segment records that name them, then failures)."""
 
     def __init__(self, cache: EmbeddingCache):
         self.cache = cache
@@ -637,7 +638,8 @@ class _Pending:
             for index, span in zip(result.indices, result.spans):
                 self.spans.setdefault(chunk[index], []).append(span)
                 self.keys.append(segment_key(chunk[index], span))
-        self.vectors.append(result.embeddings)
+        if result.indices:
+            self.vectors.append(result.embeddings)
         self.errors.update({chunk[e.index]: e.reason for e in result.errors})
         self.count += len(chunk)
 
@@ -676,6 +678,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "CachedEncoder",
     "Encoder",
+    "PendingWrites",
     "EncoderKind",
     "GVEEncoder",
     "Role",
