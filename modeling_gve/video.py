@@ -305,7 +305,9 @@ def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int):
     try:
         return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads)
     except (RuntimeError, ValueError) as err:
-        message = _decoder_message(err)
+        # FFmpeg repeats the file's path; the error names the input already, and a failure recorded
+        # by content must not name where the file was when it failed.
+        message = _decoder_message(err).replace(f" {source} ", " ") if isinstance(source, str) else _decoder_message(err)
         if "video stream" in message or "best video stream" in message.lower():
             raise GVEInputError(name, "has no video stream (audio-only or not a video file)") from None
         if not _cannot_seek(message):

@@ -218,7 +218,9 @@ def _write_shards(folder: Path, rows: TableRows, record: dict, generation: str) 
 
 
 def write_card(folder: Path, record: dict) -> None:
-    """The dataset card: what the rows are and how they were made, ``configs`` for ``datasets``."""
+    """The dataset card: what the rows are and how they were made, and ``configs`` for ``datasets``
+    naming this generation's shards (``datasets`` caches a local folder by its configs, so a
+    pattern per generation makes it read an updated table)."""
     segments = record.get("segments")
     what = (
         f"{segments['seconds']:g}-second segments (a new one every {segments['stride']:g} s)"
@@ -232,7 +234,7 @@ def write_card(folder: Path, record: dict) -> None:
         "- config_name: default",
         "  data_files:",
         "  - split: train",
-        f"    path: {DATA_DIR}/*.parquet",
+        f"    path: {record['files'][0].rsplit('-', 3)[0]}-*.parquet" if record["files"] else f"    path: {DATA_DIR}/*.parquet",
         "tags:",
         "- gve",
         "- video-retrieval",
