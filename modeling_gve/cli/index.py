@@ -36,7 +36,10 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     """How the index is built: segments, its location, flushing."""
     parser.add_argument("--segment-seconds", type=float, default=None, help="embed segments of this many seconds")
     parser.add_argument(
-        "--stride-seconds", type=float, default=None, help="start a segment every this many seconds (default: back to back)"
+        "--stride-seconds",
+        type=float,
+        default=None,
+        help="start a segment every this many seconds (default: back to back)",
     )
     parser.add_argument("--index", default=None, help="where the index lives (default: SOURCE/.gve_index)")
     parser.add_argument(
@@ -55,7 +58,9 @@ def build_parser(prog: str = "gve index") -> argparse.ArgumentParser:
     add_index_options(parser)
     add_model_options(parser)
     parser.add_argument("--engine", default="local", choices=["local", "ray"], help="embed here, or with Ray Data")
-    parser.add_argument("--ray-address", default=None, help="the Ray cluster to use with --engine ray (default: local)")
+    parser.add_argument(
+        "--ray-address", default=None, help="the Ray cluster to use with --engine ray (default: local)"
+    )
     parser.add_argument("--faiss", default="auto", choices=["auto", "flat", "hnsw", "ivf"],
                         help="FAISS index kind (auto: exact up to 100k vectors, HNSW beyond)")  # fmt: skip
     parser.add_argument("--precision", nargs="+", default=[], choices=["int8", "binary"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from ..suggest import SuggestingArgumentParser
 from .index import add_index_options, add_model_options, index_kwargs, report_skipped
@@ -21,7 +20,9 @@ def build_parser(prog: str = "gve search") -> argparse.ArgumentParser:
     parser = SuggestingArgumentParser(
         prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("folder", metavar="FOLDER_OR_INDEX", help="a folder of videos (recursive), a list file, or an index")
+    parser.add_argument(
+        "folder_or_index", metavar="FOLDER_OR_INDEX", help="a folder of videos (recursive), a list file, or an index"
+    )
     parser.add_argument("query", nargs="?", default=None, help="text query")
     parser.add_argument("--image", default=None, help="image query (combined with the text if both are given)")
     parser.add_argument("--video", default=None, help="video clip query (combined with the text if both are given)")
@@ -51,14 +52,14 @@ def run(args: argparse.Namespace) -> int:
     query, instruction = build_query(args.query, args.image, args.video, args.instruction or None)
     check_query_files(query)  # before any work
     options = index_kwargs(args)
-    if (Path(args.folder) / RECORD_FILE).is_file():  # an index: searched as it is, with its model by default
-        model_name = args.model or read_record(args.folder)["model"].get("model", DEFAULT_MODEL)
+    if (Path(args.folder_or_index) / RECORD_FILE).is_file():  # an index: searched as it is, with its model by default
+        model_name = args.model or read_record(args.folder_or_index)["model"].get("model", DEFAULT_MODEL)
     else:
-        options["listing"] = list_source(args.folder)  # listed (and checked) before loading a multi-GB model
+        options["listing"] = list_source(args.folder_or_index)  # listed (and checked) before loading a multi-GB model
         model_name = args.model or DEFAULT_MODEL
     model = load_gve(model_name, revision=args.revision, device=args.device, dtype=args.dtype)
     result = search(
-        GVEEncoder(model), args.folder, query, instruction=instruction, top_k=args.top_k, moments=args.moments,
+        GVEEncoder(model), args.folder_or_index, query, instruction=instruction, top_k=args.top_k, moments=args.moments,
         segment_seconds=args.segment_seconds, precision=args.precision, rescore=args.rescore, **options,
     )  # fmt: skip
     report_skipped(result.skipped)

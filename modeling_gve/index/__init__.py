@@ -38,4 +38,20 @@ def __getattr__(name: str) -> Any:  # PEP 562: the listing is importable without
     return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
 
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "INDEX_DIRNAME",
+    "VIDEO_EXTENSIONS",
+    "Hit",
+    "IndexSummary",
+    "Listing",
+    "Skipped",
+    "VideoIndex",
+    "build_index",
+    "index_root",
+    "list_source",
+    "list_videos",
+    "read_path_list",
+    "read_record",
+    "table_folder",
+    "write_table",
+]

@@ -221,7 +221,11 @@ def _previous_paths(folder: Path) -> set[str]:
         import pyarrow.parquet as pq
 
         record = read_record(folder)
-        return {p for name in record["files"] for p in pq.read_table(folder / name, columns=["path"]).column("path").to_pylist()}
+        return {
+            p
+            for name in record["files"]
+            for p in pq.read_table(folder / name, columns=["path"]).column("path").to_pylist()
+        }
     except (FileNotFoundError, OSError, ValueError):
         return set()
 

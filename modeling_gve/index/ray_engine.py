@@ -61,7 +61,9 @@ def _row(key: str, row: int, start: float, end: float, sampled: Any) -> dict:
 class _Embedder:
     """A Ray actor holding the model: embeds the frame rows of a batch, passes the others on."""
 
-    def __init__(self, model: str, revision: str | None, dtype: str, device: str, sampling: dict, instruction: str | None):
+    def __init__(
+        self, model: str, revision: str | None, dtype: str, device: str, sampling: dict, instruction: str | None
+    ):
         from ..encoders import load_gve
         from ..processing_gve import SamplingConfig
 
@@ -80,7 +82,9 @@ class _Embedder:
         rows = [i for i, kind in enumerate(batch["kind"]) if kind != _DONE]
         features = []
         for i in rows:
-            frames = torch.from_numpy(np.frombuffer(batch["frames"][i], dtype=np.uint8).reshape(list(batch["shape"][i])).copy())
+            frames = torch.from_numpy(
+                np.frombuffer(batch["frames"][i], dtype=np.uint8).reshape(list(batch["shape"][i])).copy()
+            )
             sampled = SampledVideo(frames=frames, fps=float(batch["fps"][i]), frames_indices=[int(x) for x in batch["indices"][i]],
                                    total_num_frames=int(batch["total"][i]))  # fmt: skip
             item = LoadedItem(text=None, images=[], videos=[sampled], name=str(batch["key"][i]))
@@ -143,7 +147,9 @@ def fill_with_ray(
         segments = {"segment_seconds": encoder.segment_seconds, "stride_seconds": encoder.stride_seconds}
     names = {k: _video_name(items[first[k]]) for k in todo}
     dataset = ray.data.from_items([{"key": k, "video": names[k]} for k in todo])
-    decoded = dataset.map_batches(_decode, batch_size=1, fn_kwargs={"sampling": sampling, "segments": segments}, num_cpus=1)
+    decoded = dataset.map_batches(
+        _decode, batch_size=1, fn_kwargs={"sampling": sampling, "segments": segments}, num_cpus=1
+    )
     embedded = decoded.map_batches(
         _Embedder, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=actors), num_gpus=per_actor or None,
         fn_constructor_kwargs={
@@ -160,7 +166,11 @@ def fill_with_ray(
                 outcome[key] = (int(batch["row"][i]), str(batch["error"][i]))
             else:
                 vector = np.frombuffer(batch["embedding"][i], dtype=np.float32)
-                rows.setdefault(key, {})[int(batch["row"][i])] = (float(batch["start"][i]), float(batch["end"][i]), vector)
+                rows.setdefault(key, {})[int(batch["row"][i])] = (
+                    float(batch["start"][i]),
+                    float(batch["end"][i]),
+                    vector,
+                )
             if key in outcome and len(rows.get(key, {})) >= outcome[key][0]:  # the video is complete
                 count, error = outcome.pop(key)
                 pending.add([key], _result(rows.pop(key, {}), count, error, segments is not None, names[key]))
@@ -173,7 +183,7 @@ def fill_with_ray(
 def _video_name(item: Any) -> str:
     video = item["video"] if isinstance(item, dict) else item
     if not isinstance(video, str):
-        raise ValueError(f"--engine ray reads videos by path or URL, got {type(video).__name__}")
+        raise TypeError(f"--engine ray reads videos by path or URL, got {type(video).__name__}")
     return video
 
 

@@ -260,7 +260,7 @@ def write_card(folder: Path, record: dict) -> None:
         "# GVE video index",
         "",
         f"Embeddings of {record['videos']} videos ({record['rows']} rows: {what}) made with `{model}` by",
-        "[`gve index`](https://github.com/) (GVE, the General Video Embedder). One row per vector: `path`,",
+        "`gve index` (GVE, the General Video Embedder). One row per vector: `path`,",
         "`content_key` (sha256 of the file, 128 bits), `start` / `end` (seconds; null for a whole video), `embedding`",
         f"({record['dimension']} float32, L2-normalised: inner product is cosine), `model` and `sampling` (JSON).",
         "",

@@ -89,7 +89,7 @@ def test_the_table_is_a_dataset_with_a_faiss_index_and_updates_incrementally(lon
     # a new file is embedded alone; a removed one drops out of the table
     make_video(long_folder / "new.mp4", seconds=3.0, fps=5, size=(64, 48), pattern="smptebars")
     (long_folder / "sub" / "static.mp4").unlink()
-    code, out, _ = cli(capsys, "index", long_folder, "--segment-seconds", 10, "--model", tiny_ckpt, "--json")
+    _, out, _ = cli(capsys, "index", long_folder, "--segment-seconds", 10, "--model", tiny_ckpt, "--json")
     summary = json.loads(out)
     assert (summary["encoded"], summary["reused"], summary["removed"], summary["videos"]) == (1, 1, 1, 2)
     assert load_dataset(str(table), split="train")["path"] == ["long.mp4"] * 3 + ["new.mp4"]
@@ -107,6 +107,7 @@ def test_a_list_of_paths_is_a_source(tmp_path, long_folder, tiny_ckpt, capsys):
     listing = tmp_path / "videos.txt"
     listing.write_text(f"# my videos\nvideos/long.mp4\n\n{long_folder / 'sub' / 'static.mp4'}\nvideos/missing.mp4\n")
     code, out, err = cli(capsys, "index", listing, "--model", tiny_ckpt, "--json")
+    assert code == 0
     summary = json.loads(out)
     assert summary["videos"] == 2 and summary["skipped"] == 1 and Path(summary["index"]).is_relative_to(tmp_path / ".gve_index")
     assert "videos.txt:5" in summary["skipped_files"][0]["reason"] and "missing.mp4" in err

@@ -37,7 +37,9 @@ def test_the_ray_engine_writes_the_local_engines_table(local_ray, tmp_path, thre
         shutil.copy(media["video_static"], folder / "static.mp4")
         (folder / "broken.mp4").write_bytes(b"not a video")
     summaries = {
-        engine: cli(capsys, "index", folder, "--segment-seconds", 10, "--engine", engine, "--model", tiny_ckpt, "--json")
+        engine: cli(
+            capsys, "index", folder, "--segment-seconds", 10, "--engine", engine, "--model", tiny_ckpt, "--json"
+        )
         for engine, folder in folders.items()
     }
     local, distributed = (VideoIndex.open(summaries[e]["index"]) for e in ("local", "ray"))

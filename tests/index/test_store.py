@@ -104,3 +104,21 @@ def test_quantized_search_with_rescoring_keeps_the_neighbours(tmp_path):
         :5
     ]  # each video by its best row
     assert json.loads((tmp_path / "gve_index.json").read_text())["quantized"]["binary"]["bytes"] == 2000 * 8
+
+
+def test_a_table_stages_for_the_hub_as_a_dataset(tmp_path, capsys):
+    """`gve hub push-dataset TABLE REPO --dry-run OUT` stages the table's files (the hub helper owns
+    the publishing rules; this guards that an index stays publishable)."""
+    from modeling_gve.cli import main
+
+    corpus, _ = clustered(8, 1, 16, 0)
+    rows = TableRows(["a.mp4"] * 4 + ["b.mp4"] * 4, ["k"] * 8, [float(i % 4) for i in range(8)],
+                     [float(i % 4 + 1) for i in range(8)], corpus)  # fmt: skip
+    write_table(
+        tmp_path / "table", rows, {"model": {"model": "m"}, "segments": {"seconds": 1.0, "stride": 1.0}, "root": "."}
+    )
+    assert main(["hub", "push-dataset", str(tmp_path / "table"), "me/index", "--dry-run", str(tmp_path / "out")]) == 0
+    staged = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert {"README.md", "gve_index.json", "index.faiss"} <= staged and any(
+        p.startswith("data/train-") for p in staged
+    )
