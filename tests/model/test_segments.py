@@ -49,7 +49,9 @@ def test_one_decoder_per_video_and_every_frame_read_once_in_order(monkeypatch, t
     assert len(opened) == 1
     assert read == sorted(set(read))  # increasing, none twice (overlapping segments share frames)
     assert len(segments) == 15 and segments[-1].whole and segments[-2].end == 30.0
-    wanted = {s.video.frames_indices[i] + round(s.start * 5) for s in segments for i in range(len(s.video.frames_indices))}
+    wanted = {
+        s.video.frames_indices[i] + round(s.start * 5) for s in segments for i in range(len(s.video.frames_indices))
+    }
     assert set(read) == wanted
 
 
@@ -85,7 +87,9 @@ def test_segments_of_fewer_than_two_frames_are_refused_with_the_length_that_work
 def test_a_video_shorter_than_a_segment_is_one_segment_equal_to_the_video(gve_model, media):
     (result,) = gve_model.encode_segments(str(media["video"]), segment_seconds=60)
     assert result.spans == [(0.0, 3.0)] and result.video_embedding is None
-    torch.testing.assert_close(result.embeddings, gve_model.encode([{"video": str(media["video"])}]), atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        result.embeddings, gve_model.encode([{"video": str(media["video"])}]), atol=1e-5, rtol=0
+    )
 
 
 def test_bad_videos_are_skipped_and_named_and_readers_do_not_change_vectors(gve_model, media, tmp_path):
@@ -118,3 +122,24 @@ def test_an_unseekable_long_tail_is_read_once(tmp_path):
     path = make_video(tmp_path / "odd.mp4", seconds=2.2, fps=5, size=(64, 48))  # 11 frames
     spans = [(s.start, s.end) for s in read_segments(path, segment_seconds=1)]
     assert spans == [(0.0, 1.0), (1.0, 2.2)]
+
+
+def test_the_search_page_snippet_runs(tiny_converted, three_clips, media, capsys):
+    """docs/search.md's encode_segments snippet, on the converted tiny checkpoint (AutoModel + remote code)."""
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "search.md"
+    snippet = re.findall(r"^```python\n(.*?)^```", page.read_text(), re.S | re.M)[0]
+    for old, new in {'"Alibaba-NLP/GVE-3B"': str(tiny_converted), '"match.mp4"': str(three_clips["long"]),
+                     '"talk.mp4"': str(media["video"])}.items():  # fmt: skip
+        assert old in snippet
+        snippet = snippet.replace(old, repr(new))  # the comment's path too: harmless
+    names: dict = {}
+    exec(compile(snippet, str(page), "exec"), names)
+    assert capsys.readouterr().out.split("\n")[:3] == [f"{s} {e} torch.Size([{names['matrix'].shape[1]}])" for s, e in
+                                                       ((0.0, 10.0), (10.0, 20.0), (20.0, 30.0))]  # fmt: skip
+    assert names["matrix"].shape[0] == 3
+    torch.testing.assert_close(
+        names["whole"], names["model"].encode([{"video": str(three_clips["long"])}])[0], atol=1e-5, rtol=0
+    )
