@@ -3,8 +3,9 @@
 
 A checkpoint-shaped folder (weight shards plus small JSON/code files, ``--gib`` GiB in all)
 is staged for upload
-  - ours: `modeling_gve.hub.stage.link_tree` (hard links to the originals; symbolic links
-    across file systems), what ``gve hub push-model/push-dataset`` and ``--dry-run`` do;
+  - ours: `modeling_gve.hub.stage.stage_files` with the model repo's rules (the allow-list,
+    credential names, secrets in small text files, links kept inside; then hard links to the
+    originals, symbolic links across file systems), what ``gve hub push-model`` and ``--dry-run`` do;
   - copy: ``shutil.copytree`` into a staging folder (the obvious way to add cards without
     touching the source folder).
 Reported: wall time, and the bytes newly written to disk (files whose inode is not the
@@ -22,7 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from modeling_gve.hub.stage import link_tree
+from modeling_gve.hub.files import in_model_repo
+from modeling_gve.hub.stage import stage_files
+
+
+def stage_like_push_model(source: Path, target: Path) -> None:
+    target.mkdir(parents=True)
+    stage_files(source, target, allowed=in_model_repo, recursive=False)
 
 
 def make_checkpoint(folder: Path, gib: float, shards: int) -> None:
@@ -72,7 +79,7 @@ def main() -> None:
         make_checkpoint(source, args.gib, args.shards)
         size = sum(p.stat().st_size for p in source.iterdir())
         rows = []
-        for method, stage in (("ours (links)", link_tree), ("copytree", shutil.copytree)):
+        for method, stage in (("ours (rules + links)", stage_like_push_model), ("copytree", shutil.copytree)):
             times = []
             for r in range(args.repeats):
                 target = Path(tmp) / f"staged-{method[:4]}-{r}"

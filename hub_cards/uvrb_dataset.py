@@ -12,13 +12,11 @@ of the source datasets and the citation.
 ``eval.yaml`` registers the repo as a Hub benchmark (https://huggingface.co/docs/hub/eval-results):
 one task per UVRB dataset, ``id`` = the task name, evaluated on its ``<TASK>-queries`` config.
 Model repos report scores against these ids in ``.eval_results/*.yaml`` (`hub_cards.gve_model`).
-
-    python hub_cards/uvrb_dataset.py path/to/UVRB     # writes path/to/UVRB/README.md and eval.yaml
+``gve hub push-dataset`` writes both into the repo it publishes.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,17 +160,20 @@ def protocol_numbers(sampling: SamplingConfig | None = None) -> dict:
 
 
 def license_rows(tasks: Iterable[UVRBTask]) -> list[dict]:
-    """`SOURCE_LICENSES` restricted to ``tasks``, as template rows."""
-    names = {t.name for t in tasks}
+    """`SOURCE_LICENSES` restricted to ``tasks``, as template rows, with the media terms of the
+    tasks (`UVRBTask.media_license`)."""
+    by_name = {t.name: t for t in tasks}
     return [
         {
-            "source": f"[{s.source}]({s.url})" if s.url else s.source,
-            "tasks": ", ".join(t for t in s.tasks if t in names),
-            "license": f"`{s.license}`" if s.license else "**unknown**",
+            "source": s.source,
+            "url": s.url,
+            "tasks": [t for t in s.tasks if t in by_name],
+            "license": s.license,
+            "media": sorted({by_name[t].media_license for t in s.tasks if t in by_name}),
             "note": s.note,
         }
         for s in SOURCE_LICENSES
-        if names.intersection(s.tasks)
+        if by_name.keys() & set(s.tasks)
     ]
 
 
@@ -182,12 +183,15 @@ def build_uvrb_dataset_card(
     repo_id: str = HUB_REPO,
     license: str | None = "other",
     evaluation_framework: EvaluationFramework = DEFAULT_EVALUATION_FRAMEWORK,
+    redistributed: Iterable[str] = (),
 ) -> DatasetCard:
     """The UVRB dataset card (YAML metadata + markdown) for ``tasks`` (default: all 16).
 
     Args:
         license: the card's license id; ``"other"`` because the sources' licenses differ (the
             card lists them, including the unknown ones).
+        redistributed: tasks whose media (index-only or of unknown terms) the uploader published
+            on their own word (``--allow-redistribution``); the card says so.
     """
     selected = resolve_tasks(tasks)
     configs = dataset_configs(selected)
@@ -210,6 +214,7 @@ def build_uvrb_dataset_card(
         protocol=protocol_numbers(),
         metric_summary=metric_summary(selected),
         licenses=license_rows(selected),
+        redistributed=list(redistributed),
         evaluation_framework=evaluation_framework,
         citation=UVRB_CITATION.strip(),
     )
@@ -227,20 +232,6 @@ def write_uvrb_dataset_card(folder: str | Path, tasks: Iterable[str] | None = No
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", help="where README.md and eval.yaml are written (the dataset root)")
-    parser.add_argument("--tasks", nargs="*", default=None, help="tasks to declare (default: all 16)")
-    parser.add_argument("--repo-id", default=HUB_REPO)
-    parser.add_argument("--evaluation-framework", default=DEFAULT_EVALUATION_FRAMEWORK, choices=EVALUATION_FRAMEWORKS)
-    args = parser.parse_args(argv)
-    path = write_uvrb_dataset_card(
-        args.folder, args.tasks, repo_id=args.repo_id, evaluation_framework=args.evaluation_framework
-    )
-    print(path)
-    return 0
-
-
 __all__ = [
     "CONFIG_KINDS",
     "EVALUATION_FRAMEWORKS",
@@ -252,7 +243,3 @@ __all__ = [
     "eval_task",
     "write_uvrb_dataset_card",
 ]
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,30 +1,38 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""The card of the UVRB `evaluate` module (``hub_cards/uvrb_metric/README.md``), generated from the
-task registry and the paper's tables.
+"""The UVRB `evaluate` module's Space: its card and its self-contained metrics file.
 
 `evaluate` loads Hub modules from Space repos (``evaluate.load("owner/name")`` reads
-``spaces/owner/name/name.py``), so the card is a `huggingface_hub.SpaceCard`: the Space metadata
-(Gradio SDK, ``app.py``) plus the metric documentation. The copy checked in under
-``hub_cards/uvrb_metric/`` is this function's output for the local folder (a test keeps them equal):
-
-    python -m hub_cards.uvrb_metric_card      # rewrites hub_cards/uvrb_metric/README.md
+``spaces/owner/name/name.py`` and the files it imports relatively), so the card is a
+`huggingface_hub.SpaceCard`: the Space metadata (Gradio SDK, ``app.py``) plus the metric
+documentation. The module (``uvrb_metric/uvrb_metric.py``) computes with ``uvrb_retrieval.py``
+beside it: in the installed package a re-export of `modeling_gve.uvrb.metrics`; in a Space, the
+text of `standalone_metrics_module`, the package's functions copied so that the Space needs only
+``evaluate`` and ``datasets``. The checked-in ``uvrb_metric/README.md`` is `build_uvrb_metric_card`
+for the installed folder (a test keeps them equal); ``gve hub push-metric`` writes the Space.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from huggingface_hub import SpaceCard, SpaceCardData
+from jinja2 import Template
 
+from modeling_gve import __version__
+from modeling_gve.suggest import did_you_mean
+from modeling_gve.uvrb import metrics
 from modeling_gve.uvrb.paper import TABLE_1
 from modeling_gve.uvrb.tasks import TASKS, UVRB_CITATION
 
 from .uvrb_dataset import metric_summary, protocol_numbers
 
-TEMPLATE = Path(__file__).parent / "templates" / "uvrb_metric.md"
+TEMPLATES = Path(__file__).parent / "templates"
 METRIC_DIR = Path(__file__).parent / "uvrb_metric"
 MODULE_FILE = "uvrb_metric.py"  # renamed to <repo name>.py in a Space (what evaluate downloads)
-LOCAL_LOAD_NAME = "hub_cards/uvrb_metric"
+METRICS_FILE = "uvrb_retrieval.py"  # what the module imports its numbers from
+# The evaluate module's own imports: a Space installs these and nothing else.
+SPACE_REQUIREMENTS = ("datasets", "evaluate>=0.4")
 REFERENCE_MODEL = "GVE-7B"
 DESCRIPTION = (
     "Retrieval metrics of UVRB, the Universal Video Retrieval Benchmark (arXiv 2510.27571): hit-rate "
@@ -40,9 +48,9 @@ launch_gradio_widget(module)
 """
 
 
-def build_uvrb_metric_card(load_name: str = LOCAL_LOAD_NAME) -> SpaceCard:
-    """The metric card; ``load_name`` is what the usage snippet passes to `evaluate.load`
-    (the local folder, or the Space's repo id)."""
+def build_uvrb_metric_card(load_name: str | None = None) -> SpaceCard:
+    """The metric card; ``load_name`` is the Space's repo id its usage snippet passes to
+    `evaluate.load` (``None``: the folder inside the installed package)."""
     card_data = SpaceCardData(
         title="UVRB",
         sdk="gradio",
@@ -53,22 +61,34 @@ def build_uvrb_metric_card(load_name: str = LOCAL_LOAD_NAME) -> SpaceCard:
         description=DESCRIPTION,
         pinned=False,
     )
-    tasks = list(TASKS.values())
     scores = {name: TABLE_1[REFERENCE_MODEL][name] for name in TASKS}
     low, high = min(scores, key=scores.get), max(scores, key=scores.get)
     return SpaceCard.from_template(
         card_data,
-        template_path=str(TEMPLATE),
+        template_path=str(TEMPLATES / "uvrb_metric.md"),
         load_name=load_name,
-        num_tasks=len(tasks),
-        metric_summary=metric_summary(tasks),
-        per_query_tasks=" / ".join(t.name for t in tasks if t.ranking == "per-query"),
-        task_names=", ".join(TASKS),
+        tasks=list(TASKS.values()),
+        metric_summary=metric_summary(list(TASKS.values())),
         reference_model=REFERENCE_MODEL,
-        low_score=f"{scores[low]:.3f} ({low})",
-        high_score=f"{scores[high]:.3f} ({high})",
+        low=(low, scores[low]),
+        high=(high, scores[high]),
         frames=protocol_numbers()["frames"],
         citation=UVRB_CITATION.strip(),
+    )
+
+
+def standalone_metrics_module() -> str:
+    """The text of a Space's ``uvrb_retrieval.py``: `modeling_gve.uvrb.metrics`' per-query functions,
+    `did_you_mean` and each task's main metric, copied from the installed package (standard library
+    only)."""
+    functions = [did_you_mean, metrics.query_metrics, metrics.retrieval_metrics]
+    return Template((TEMPLATES / "uvrb_retrieval.py.jinja").read_text()).render(
+        version=__version__,
+        metric_names=repr(metrics.METRIC_NAMES),
+        max_k=metrics.MAX_K,
+        main_metrics=repr({name: task.main_metric for name, task in TASKS.items()}),
+        citation=repr(UVRB_CITATION),
+        functions="\n\n".join(inspect.getsource(f).strip() for f in functions),
     )
 
 
@@ -77,15 +97,13 @@ def app_file(repo_id: str) -> str:
     return APP_TEMPLATE.format(repo_id=repo_id)
 
 
-def main() -> int:
-    path = METRIC_DIR / "README.md"
-    build_uvrb_metric_card().save(str(path))
-    print(path)
-    return 0
-
-
-__all__ = ["APP_TEMPLATE", "METRIC_DIR", "MODULE_FILE", "app_file", "build_uvrb_metric_card"]
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+__all__ = [
+    "APP_TEMPLATE",
+    "METRICS_FILE",
+    "METRIC_DIR",
+    "MODULE_FILE",
+    "SPACE_REQUIREMENTS",
+    "app_file",
+    "build_uvrb_metric_card",
+    "standalone_metrics_module",
+]

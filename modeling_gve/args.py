@@ -8,9 +8,10 @@
   command-line strings and a YAML typo must not reach a training run.
 - `RecipeParser` makes one option per field with transformers' rules (types, ``Literal``
   choices, ``--flag`` / ``--flag false`` / ``--no_flag``, ``--a_b`` and ``--a-b``), plus what the
-  shipped configs and docs use: mappings as YAML (``--max_rows '{T2V: 5}'``), lists as several
-  values or one YAML list (``--tasks T2V I2V``, ``--stages '[]'``), ``null`` for optional
-  settings. ``--config FILE.yaml`` sets values; options given on the command line override them.
+  shipped configs and docs use: mappings as YAML or as ``KEY=VALUE`` pairs (``--max_rows '{T2V: 5}'``,
+  ``--sampling max_frames=16 fps=2``), lists as several values or one YAML list (``--tasks T2V I2V``,
+  ``--stages '[]'``), ``null`` for optional settings. ``--config FILE.yaml`` sets values; options
+  given on the command line override them.
 - Unknown keys, in the file or on the command line, are errors with a "did you mean".
 """
 
@@ -192,6 +193,37 @@ def _yaml_scalar(text: str) -> Any:
     return yaml.safe_load(text)
 
 
+class _MappingAction(argparse.Action):
+    """A mapping setting from one YAML mapping (``--sampling '{max_frames: 16}'``) or from
+    ``KEY=VALUE`` pairs (``--sampling max_frames=16 fps=2``, each value read as YAML); ``null``
+    for an optional one."""
+
+    def __init__(self, *args: Any, optional: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.optional = optional
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if self.optional and len(values) == 1 and values[0] in NULL_SPELLINGS:
+            setattr(namespace, self.dest, None)
+            return
+        if len(values) == 1 and "=" not in values[0]:
+            try:
+                value = _yaml_mapping(values[0])
+            except argparse.ArgumentTypeError as err:
+                raise argparse.ArgumentError(self, f"{err} or KEY=VALUE pairs") from None
+        else:
+            value = {}
+            for pair in values:
+                key, sep, text = pair.partition("=")
+                if not sep or not key:
+                    raise argparse.ArgumentError(self, f"expected KEY=VALUE pairs or one YAML mapping, got {pair!r}")
+                try:
+                    value[key] = yaml.safe_load(text)
+                except yaml.YAMLError:
+                    value[key] = text
+        setattr(namespace, self.dest, value)
+
+
 class _ListAction(argparse.Action):
     """A list setting from several values (``--tasks T2V I2V``) or one YAML list
     (``--tasks '[T2V, I2V]'``, ``--stages '[]'``); ``null`` for an optional one. ``Literal`` items
@@ -272,8 +304,8 @@ class RecipeParser(HfArgumentParser, SuggestingArgumentParser):
         names = [f"--{field.name}"] + ([f"--{field.name.replace('_', '-')}"] if "_" in field.name else [])
         kwargs = dict(dest=field.name, default=argparse.SUPPRESS, help=_help(field))
         if typing.get_origin(annotation) is dict:
-            mapping = _or_null(_yaml_mapping) if optional else _yaml_mapping
-            parser.add_argument(*names, type=mapping, metavar="MAPPING", **kwargs)
+            mapping = dict(nargs="+", action=_MappingAction, optional=optional, metavar="KEY=VALUE")
+            parser.add_argument(*names, **mapping, **kwargs)
         elif typing.get_origin(annotation) is list:
             item = typing.get_args(annotation)[0]
             choices = typing.get_args(item) if typing.get_origin(item) is Literal else None

@@ -10,6 +10,9 @@ GVE prompt; the embedding is the last-layer hidden state at the final attended t
 
 from __future__ import annotations
 
+import functools
+import math
+import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, 
 
 from .configuration_gve import GVEConfig
 from .processing_gve import GVEProcessor, LoadedItem, check_text, describe_item, input_errors, video_options
-from .video import GVEInputError, SampledSegment, describe, read_segments, segment_windows
+from .video import GVEInputError, SampledSegment, check_decode_device, describe, read_segments, segment_windows
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
 # 4.x (`model.layers.*`, `visual.*`); 5.x saves use `model.language_model.*`, `model.visual.*`.
@@ -283,7 +286,8 @@ class GVEModel(GVEPreTrainedModel):
         *,
         on_error: Literal["raise", "skip"] = "raise",
         show_progress_bar: bool = False,
-        num_workers: int = 0,
+        num_workers: int | None = None,
+        reader: Literal["threads", "processes"] = "threads",
         padding_side: Literal["right", "left"] = "right",
         **sampling: Any,
     ) -> torch.Tensor | EncodeResult:
@@ -301,10 +305,17 @@ class GVEModel(GVEPreTrainedModel):
             on_error: ``"raise"`` stops at the first bad input with a `GVEInputError` naming it;
                 ``"skip"`` embeds the good inputs and returns an `EncodeResult` listing the rest.
             show_progress_bar: show a tqdm bar over batches.
-            num_workers: threads reading and resizing media ahead of the model (0: inline).
+            num_workers: workers reading and resizing media ahead of the model (0: inline, in this
+                thread). Default (``None``): `default_num_workers` — 2 when any input holds an image
+                or video and the machine has 2 or more cores, else 0 (measured in
+                ``benchmarks/bench_decode.py``).
+            reader: ``"threads"`` (default) or ``"processes"``: worker processes (a
+                ``torch.utils.data.DataLoader``, in order, at most ``2 * batch_size`` items in flight)
+                for machines whose decoding is bound by the Python interpreter; on platforms that
+                start processes by spawning (macOS, Windows), inputs must be picklable.
             padding_side: ``"right"`` or ``"left"`` (results do not depend on it).
             sampling: per-call overrides of [`SamplingConfig`] (``max_frames=16``, ``fps=2.0``,
-                ``video_max_pixels=...``, ``max_length=...``).
+                ``video_max_pixels=...``, ``max_length=...``, ``decode_device="cuda"``).
 
         Returns:
             `torch.FloatTensor` of shape `(len(inputs), hidden_size)` (float32, on CPU), or an
@@ -318,16 +329,23 @@ class GVEModel(GVEPreTrainedModel):
         config = processor.sampling_config(**sampling)
         if instruction is not None:  # an argument of the call, not of one input: never skipped
             check_text(instruction, "instruction", "the instruction")
-
-        def prepare(item: Any) -> dict:
-            return processor.tokenize_item(processor.load_item(item, config), instruction, config)
+        if num_workers is None:
+            num_workers = default_num_workers(inputs)
+        if reader == "processes" and num_workers > 0 and config.decode_device != "cpu":
+            raise ValueError(
+                f"decode_device={config.decode_device!r} decodes on the GPU, which reader processes cannot use "
+                "(CUDA does not survive fork): use reader='threads'"
+            )
+        check_decode_device(config.decode_device)  # a missing GPU is the setup's fault, not an input's
+        prepare = functools.partial(prepare_item, processor, instruction=instruction, sampling=config)
 
         from tqdm.auto import tqdm
 
         embeddings, indices, errors = [], [], []
         progress = tqdm(total=len(inputs), desc="Encoding", unit="item", disable=not show_progress_bar)
         batch: list[tuple[int, dict]] = []
-        for index, result in enumerate(prefetch(prepare, inputs, num_workers=num_workers, ahead=2 * batch_size)):
+        results = prefetch(prepare, inputs, num_workers=num_workers, ahead=2 * batch_size, reader=reader)
+        for index, result in enumerate(results):
             if isinstance(result, GVEInputError):
                 if on_error == "raise":
                     progress.close()
@@ -399,6 +417,7 @@ class GVEModel(GVEPreTrainedModel):
             check_text(instruction, "instruction", "the instruction")
         processor = self.processor
         config = processor.sampling_config(**sampling)
+        check_decode_device(config.decode_device)  # a missing GPU is the setup's fault, not a video's
 
         def prepare(segment: SampledSegment, name: str) -> dict:
             item = LoadedItem(text=None, images=[], videos=[segment.video], name=name)
@@ -441,9 +460,75 @@ class GVEModel(GVEPreTrainedModel):
         return queries @ candidates.T
 
 
-def prefetch(fn: Callable[[Any], Any], items: Iterable[Any], num_workers: int, ahead: int) -> Iterator[Any]:
-    """``fn`` over ``items`` in order, at most ``ahead`` items in flight on ``num_workers``
-    threads; a `GVEInputError` is yielded in the item's place instead of raised."""
+def prepare_item(processor: GVEProcessor, item: Any, *, instruction: str | None, sampling: Any) -> dict:
+    """One raw input -> its unpadded model inputs: `GVEProcessor.load_item` (read and resize the
+    media) then `GVEProcessor.tokenize_item`. The unit of work `encode` hands to reader workers."""
+    return processor.tokenize_item(processor.load_item(item, sampling), instruction, sampling)
+
+
+def _holds_media(item: Any) -> bool:
+    if isinstance(item, str):
+        return False
+    if isinstance(item, Mapping):
+        return item.get("image") is not None or item.get("video") is not None
+    return True  # a PIL image, VideoFrames, a VideoDecoder (or a bad input, which fails either way)
+
+
+def default_num_workers(inputs: Sequence[Any]) -> int:
+    """Reader workers `encode` uses when ``num_workers`` is not given: reading ahead overlaps
+    decoding with the model, which pays when inputs hold media. Measured on 2 cores
+    (``benchmarks/bench_decode.py``, 720p GOP-250 H.264): 2 reader threads embed videos faster than
+    inline reading, and cost nothing measurable on texts; more threads than cores do not help."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if cores < 2 or not any(_holds_media(item) for item in inputs):
+        return 0
+    return 2
+
+
+@dataclass
+class _Failed:
+    """A `GVEInputError` carried out of a reader process (the exception class keeps two fields
+    that plain exception pickling would lose)."""
+
+    input: str
+    reason: str
+
+
+class _PreparedItems(torch.utils.data.Dataset):
+    """``fn`` over ``items`` as a map-style dataset, for `torch.utils.data.DataLoader` workers."""
+
+    def __init__(self, fn: Callable[[Any], Any], items: Sequence[Any]):
+        self.fn, self.items = fn, items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> Any:
+        try:
+            return self.fn(self.items[index])
+        except GVEInputError as err:
+            return _Failed(err.input, err.reason)
+
+
+def _keep(item: Any) -> Any:
+    return item
+
+
+def prefetch(
+    fn: Callable[[Any], Any],
+    items: Iterable[Any],
+    num_workers: int,
+    ahead: int,
+    reader: Literal["threads", "processes"] = "threads",
+) -> Iterator[Any]:
+    """``fn`` over ``items`` in order, at most ``ahead`` items in flight on ``num_workers`` threads
+    or processes; a `GVEInputError` is yielded in the item's place instead of raised.
+
+    Processes are the workers of a `torch.utils.data.DataLoader` (``prefetch_factor`` bounds the
+    queue; tensors come back through shared memory). A worker that dies or raises anything but a
+    `GVEInputError` stops the iteration with the worker's error."""
+    if reader not in ("threads", "processes"):
+        raise ValueError(f"reader must be 'threads' or 'processes', got {reader!r}")
 
     def safe(item: Any) -> Any:
         try:
@@ -453,6 +538,17 @@ def prefetch(fn: Callable[[Any], Any], items: Iterable[Any], num_workers: int, a
 
     if num_workers <= 0:
         yield from (safe(item) for item in items)
+        return
+    if reader == "processes":
+        loader = torch.utils.data.DataLoader(
+            _PreparedItems(fn, items if isinstance(items, Sequence) else list(items)),
+            batch_size=None,
+            num_workers=num_workers,
+            prefetch_factor=max(1, math.ceil(ahead / num_workers)),
+            collate_fn=_keep,
+        )
+        for result in loader:
+            yield GVEInputError(result.input, result.reason) if isinstance(result, _Failed) else result
         return
     with ThreadPoolExecutor(max_workers=num_workers) as pool:
         pending: deque = deque()
@@ -641,8 +737,10 @@ __all__ = [
     "SegmentsResult",
     "SkippedInput",
     "VideoSegments",
+    "default_num_workers",
     "embed_segments",
     "ordered_streams",
     "pool_last_token",
+    "prepare_item",
     "to_model_inputs",
 ]

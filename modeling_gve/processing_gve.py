@@ -29,6 +29,7 @@ from transformers.feature_extraction_utils import BatchFeature
 from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
 
 from .video import (
+    DEFAULT_DECODE_DEVICE,
     DEFAULT_FPS,
     DEFAULT_IMAGE_MAX_PIXELS,
     DEFAULT_IMAGE_MIN_PIXELS,
@@ -49,6 +50,7 @@ from .video import (
     describe,
     read_image,
     read_video,
+    valid_decode_device,
 )
 
 DEFAULT_INSTRUCTION = "You are a helpful assistant."
@@ -240,6 +242,8 @@ class SamplingConfig:
             tokens and the embedding token appended (cutting into visual tokens is an error).
         seek_mode (`"exact"` or `"approximate"`): torchcodec seek mode.
         num_threads (`int`, defaults to 1): FFmpeg threads per video (0: FFmpeg decides).
+        decode_device (`str`, defaults to ``"cpu"``): ``"cuda"`` / ``"cuda:N"`` decodes videos on that GPU
+            (torchcodec NVDEC); frames then differ from CPU decoding by a few levels (``docs/gpu.md``).
         image_reader (`"gve"` or `"reference"`, defaults to `"gve"`): how image files and PIL images
             (also frames of ``VideoFrames``) become RGB. ``"gve"`` applies the EXIF orientation, maps
             16-bit and float images to 8 bits by their range and composites every kind of
@@ -264,6 +268,7 @@ class SamplingConfig:
     max_length: int = 8192
     seek_mode: Literal["exact", "approximate"] = DEFAULT_SEEK_MODE
     num_threads: int = DEFAULT_NUM_THREADS
+    decode_device: str = DEFAULT_DECODE_DEVICE
     image_reader: Literal["gve", "reference"] = DEFAULT_IMAGE_READER
 
     # option -> (smallest allowed value, whether None is allowed); all are integers except fps.
@@ -303,6 +308,8 @@ class SamplingConfig:
                 )
         if self.seek_mode not in ("exact", "approximate"):
             fail("seek_mode", "'exact' or 'approximate'")
+        if not valid_decode_device(self.decode_device):
+            fail("decode_device", "'cpu', 'cuda' or 'cuda:N'")
         if self.image_reader not in IMAGE_READERS:
             fail("image_reader", " or ".join(map(repr, IMAGE_READERS)))
 
@@ -377,7 +384,7 @@ def parse_item(item: Any) -> ParsedItem:
         parsed = ParsedItem(text=item, images=[], videos=[], name=describe_item(item))
     elif isinstance(item, Image.Image):
         parsed = ParsedItem(text=None, images=[item], videos=[], name=describe_item(item))
-    elif isinstance(item, VideoFrames) or type(item).__name__ == "VideoDecoder":
+    elif isinstance(item, (VideoFrames, SampledVideo)) or type(item).__name__ == "VideoDecoder":
         parsed = ParsedItem(text=None, images=[], videos=[item], name=describe_item(item))
     elif isinstance(item, Mapping):
         unknown = [k for k in item if k not in ITEM_KEYS]
@@ -461,6 +468,7 @@ def video_options(sampling: SamplingConfig) -> dict:
         "max_source_pixels": sampling.max_source_pixels,
         "seek_mode": sampling.seek_mode,
         "num_threads": sampling.num_threads,
+        "decode_device": sampling.decode_device,
         "image_reader": sampling.image_reader,
     }
 

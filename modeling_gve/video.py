@@ -49,6 +49,7 @@ DEFAULT_MAX_TOTAL_PIXELS = int(128000 * IMAGE_FACTOR * IMAGE_FACTOR * 0.9)  # th
 DEFAULT_MAX_SOURCE_PIXELS = 8192 * 8192
 DEFAULT_SEEK_MODE = "exact"
 DEFAULT_NUM_THREADS = 1
+DEFAULT_DECODE_DEVICE = "cpu"
 # How images become RGB (see `to_rgb`): "gve" fixes qwen-vl-utils' EXIF / bit-depth / transparency
 # faults, "reference" is qwen-vl-utils exactly.
 IMAGE_READERS = ("gve", "reference")
@@ -264,6 +265,8 @@ def describe(source: Any) -> str:
         except TypeError:  # not a sequence: read_video says so
             count = ""
         return f"<{count}decoded frames at {fps!r} fps>"
+    if isinstance(source, SampledVideo):
+        return source.source or f"<{len(source.frames_indices)} sampled frames>"
     if isinstance(source, io.IOBase):
         return f"<file object {getattr(source, 'name', type(source).__name__)}>"
     if isinstance(source, Image.Image):
@@ -285,7 +288,27 @@ def _check_file(source: str | os.PathLike, name: str, directory_hint: str) -> Pa
     return path
 
 
-def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int):
+def valid_decode_device(device: Any) -> bool:
+    """``"cpu"``, ``"cuda"`` or ``"cuda:N"``: the values of the ``decode_device`` option."""
+    return isinstance(device, str) and (device in ("cpu", "cuda") or (device[:5] == "cuda:" and device[5:].isdigit()))
+
+
+def check_decode_device(device: str) -> None:
+    """Raise if frames cannot be decoded on ``device``: ``"cpu"``, or ``"cuda"`` / ``"cuda:N"`` (torchcodec's
+    NVDEC decoding) when a CUDA GPU is visible. A configuration error (`ValueError` for a malformed
+    value, `RuntimeError` for a missing GPU), never blamed on an input."""
+    if device == "cpu":
+        return
+    if not valid_decode_device(device):
+        raise ValueError(f"decode_device must be 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+    if not torch.cuda.is_available():
+        raise RuntimeError(
+            f"decode_device={device!r} needs a CUDA GPU, and none is visible (torch.cuda.is_available() is "
+            "False); decode on the CPU with decode_device='cpu'"
+        )
+
+
+def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int, device: str = DEFAULT_DECODE_DEVICE):
     from torchcodec.decoders import VideoDecoder
 
     if isinstance(source, VideoDecoder):
@@ -303,11 +326,17 @@ def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int):
             "or VideoFrames(frames, fps)",
         )
     try:
-        return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads)
+        return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads, device=device)
     except (RuntimeError, ValueError) as err:
         # FFmpeg repeats the file's path; the error names the input already, and a failure recorded
         # by content must not name where the file was when it failed.
         message = _decoder_message(err).replace(f" {source} ", " ") if isinstance(source, str) else _decoder_message(err)
+        if device != "cpu" and ("CUDA" in message or "cuda" in message or "NVDEC" in message):
+            # the build or the driver cannot decode on the GPU: a setup problem, not a bad input
+            raise RuntimeError(
+                f"decode_device={device!r}: torchcodec could not create a CUDA decoder ({message}); "
+                "install a torchcodec build with CUDA support or use decode_device='cpu'"
+            ) from None
         if "video stream" in message or "best video stream" in message.lower():
             raise GVEInputError(name, "has no video stream (audio-only or not a video file)") from None
         if not _cannot_seek(message):
@@ -498,7 +527,7 @@ def _decoder_reader(decoder: Any, name: str, total: int) -> Any:
 
 def _open_frames(
     source: VideoInput, name: str, *, seek_mode: str, num_threads: int, max_source_pixels: int | None,
-    image_reader: str,
+    image_reader: str, decode_device: str = DEFAULT_DECODE_DEVICE,
 ) -> tuple[int, float, Callable[[int], torch.Tensor]]:  # fmt: skip
     """(frame count, native fps, index -> ``(3, H, W)`` uint8 frame at source resolution) of one
     video input of any kind, checked: a usable frame rate, a frame size within the limits, at
@@ -513,7 +542,8 @@ def _open_frames(
     if isinstance(source, VideoFrames):
         total, native_fps, get_frame = _frames_reader(source, name, image_reader)
     else:
-        decoder = _open_decoder(source, name, seek_mode, num_threads)
+        check_decode_device(decode_device)
+        decoder = _open_decoder(source, name, seek_mode, num_threads, decode_device)
         meta = decoder.metadata
         total = len(decoder)
         native_fps = float(meta.average_fps or 0.0)
@@ -559,6 +589,7 @@ def read_video(
     max_source_pixels: int | None = DEFAULT_MAX_SOURCE_PIXELS,
     seek_mode: str = DEFAULT_SEEK_MODE,
     num_threads: int = DEFAULT_NUM_THREADS,
+    decode_device: str = DEFAULT_DECODE_DEVICE,
     image_reader: str = DEFAULT_IMAGE_READER,
     name: str | None = None,
 ) -> SampledVideo:
@@ -566,7 +597,9 @@ def read_video(
 
     Args:
         source: a path, ``bytes``, a binary file object, a torchcodec ``VideoDecoder``,
-            ``VideoFrames(frames, fps)`` or a mapping ``{"frames": ..., "fps": ...}``.
+            ``VideoFrames(frames, fps)`` or a mapping ``{"frames": ..., "fps": ...}``; or a
+            `SampledVideo` whose frames were already chosen and resized by another protocol
+            (`modeling_gve.uvrb.frames`), used as given.
         fps, min_frames, max_frames, num_frames: the frame-count rule (see `smart_nframes`).
         min_pixels, max_pixels: per-frame area bounds for `smart_resize`; like the reference, a frame
             never exceeds ``VIDEO_FRAME_MAX_PIXELS`` (768*28*28) whatever ``max_pixels`` asks.
@@ -575,6 +608,10 @@ def read_video(
         seek_mode: torchcodec ``"exact"`` (scans the index, exact frame count, the reference)
             or ``"approximate"`` (trusts the header; faster on long files).
         num_threads: FFmpeg decoding threads per video.
+        decode_device: ``"cpu"`` (default) or ``"cuda"`` / ``"cuda:N"``: torchcodec's GPU (NVDEC) decoding;
+            frames are resized on that GPU and returned on the CPU. GPU colour conversion is not
+            bit-exact: frames differ from CPU decoding by a few levels (see ``docs/gpu.md``).
+            Ignored for already decoded frames (``VideoFrames``, a given ``VideoDecoder``).
         image_reader: how frames given as images (files, PIL) become RGB (see `to_rgb`).
         name: how to call this input in errors (defaults to `describe(source)`).
 
@@ -590,9 +627,11 @@ def read_video(
             ratios, oversized frames; the message names the input and the reason.
     """
     name = name or describe(source)
+    if isinstance(source, SampledVideo):
+        return _check_sampled(source, name)
     total, native_fps, get_frame = _open_frames(
-        source, name, seek_mode=seek_mode, num_threads=num_threads, max_source_pixels=max_source_pixels,
-        image_reader=image_reader,
+        source, name, seek_mode=seek_mode, num_threads=num_threads, decode_device=decode_device,
+        max_source_pixels=max_source_pixels, image_reader=image_reader,
     )  # fmt: skip
     nframes = _frame_count(name, total, native_fps, fps, min_frames, max_frames, num_frames)
     indices = sample_indices(total, nframes)
@@ -607,7 +646,7 @@ def read_video(
             size = _target_size(name, source_shape, lo, hi)
         elif tuple(frame.shape[-2:]) != source_shape:
             raise GVEInputError(name, f"frame {i} is {tuple(frame.shape[-2:])}, unlike the first frame {source_shape}")
-        frames.append(_resize(frame, size))
+        frames.append(_resize(frame, size).cpu())  # a no-op for CPU frames; GPU frames come back resized
     return SampledVideo(
         frames=torch.stack(frames), fps=native_fps, frames_indices=indices, total_num_frames=total, source=name
     )
@@ -713,6 +752,7 @@ def read_segments(
     max_source_pixels: int | None = DEFAULT_MAX_SOURCE_PIXELS,
     seek_mode: str = DEFAULT_SEEK_MODE,
     num_threads: int = DEFAULT_NUM_THREADS,
+    decode_device: str = DEFAULT_DECODE_DEVICE,
     image_reader: str = DEFAULT_IMAGE_READER,
     name: str | None = None,
 ) -> Iterator[SampledSegment]:
@@ -735,8 +775,8 @@ def read_segments(
     """
     name = name or describe(source)
     total, native_fps, get_frame = _open_frames(
-        source, name, seek_mode=seek_mode, num_threads=num_threads, max_source_pixels=max_source_pixels,
-        image_reader=image_reader,
+        source, name, seek_mode=seek_mode, num_threads=num_threads, decode_device=decode_device,
+        max_source_pixels=max_source_pixels, image_reader=image_reader,
     )  # fmt: skip
     try:
         windows = segment_windows(total, native_fps, segment_seconds, stride_seconds)
@@ -766,7 +806,7 @@ def read_segments(
         for plan in wanted.pop(index):
             plan.size = plan.size or _target_size(name, source_shape, *plan.bounds)
             if plan.size not in resized:
-                resized[plan.size] = _resize(frame, plan.size)
+                resized[plan.size] = _resize(frame, plan.size).cpu()  # GPU frames come back resized
             plan.frames.append(resized[plan.size])
             if index == plan.indices[-1]:
                 yield SampledSegment(
@@ -780,6 +820,18 @@ def read_segments(
                     whole=plan.whole,
                 )
                 plan.frames = []
+
+
+def _check_sampled(video: SampledVideo, name: str) -> SampledVideo:
+    """A `SampledVideo` given as input: ``(T, 3, H, W)`` uint8 frames, T even, sides multiples of 28."""
+    frames = video.frames
+    if not isinstance(frames, torch.Tensor) or frames.dtype != torch.uint8 or frames.ndim != 4 or frames.shape[1] != 3:
+        raise GVEInputError(name, "a SampledVideo needs (T, 3, H, W) uint8 frames")
+    if frames.shape[0] % FRAME_FACTOR or len(video.frames_indices) != frames.shape[0]:
+        raise GVEInputError(name, "a SampledVideo needs an even frame count and one index per frame")
+    if frames.shape[-1] % IMAGE_FACTOR or frames.shape[-2] % IMAGE_FACTOR:
+        raise GVEInputError(name, f"a SampledVideo's frame sides must be multiples of {IMAGE_FACTOR}")
+    return video
 
 
 # --------------------------------------------------------------------------- images
@@ -959,6 +1011,7 @@ __all__ = [
     "SampledSegment",
     "SampledVideo",
     "VideoFrames",
+    "check_decode_device",
     "read_image",
     "read_segments",
     "read_video",
@@ -967,5 +1020,6 @@ __all__ = [
     "smart_nframes",
     "smart_resize",
     "to_rgb",
+    "valid_decode_device",
     "webp_frames",
 ]

@@ -1,14 +1,16 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""UVRB retrieval metrics as an `evaluate` module: a thin wrapper over
-`modeling_gve.uvrb.metrics` (the one implementation, shared with `gve uvrb`)."""
+"""UVRB retrieval metrics as an `evaluate` module.
+
+The numbers come from `uvrb_retrieval`, next to this file: with the ``gve`` package installed,
+a re-export of `modeling_gve.uvrb.metrics` (the one implementation, shared with `gve uvrb`); in
+a Space made by ``gve hub push-metric``, a copy of those functions generated from the package,
+so the Space needs only ``evaluate`` and ``datasets``.
+"""
 
 import datasets
 import evaluate
 
-from modeling_gve.uvrb.metrics import retrieval_metrics, task_metrics  # From: gve
-from modeling_gve.uvrb.tasks import TASKS, UVRB_CITATION  # From: gve
-
-_CITATION = UVRB_CITATION
+from .uvrb_retrieval import MAIN_METRICS, UVRB_CITATION, retrieval_metrics, task_metrics
 
 _DESCRIPTION = """\
 Retrieval metrics of UVRB, the Universal Video Retrieval Benchmark (16 datasets): R@1, R@5,
@@ -23,14 +25,14 @@ Args:
     predictions (`list[list[str]]`): per query, candidate ids ranked best first (the top 10 suffice).
     references (`list[list[str]]`): per query, the ids of its relevant candidates (at least one).
     task (`str`, optional): a UVRB task name ("""
-    + ", ".join(TASKS)
+    + ", ".join(MAIN_METRICS)
     + """); adds `main_score`.
 
 Returns:
     dict: `R@1`, `R@5`, `R@10`, `P@1`, `MRR@10`, `nDCG@10` and, with `task`, `main_score`.
 
 Examples:
-    >>> metric = evaluate.load("hub_cards/uvrb_metric")
+    >>> metric = evaluate.load("my-org/uvrb")  # the Space `gve hub push-metric my-org/uvrb` made
     >>> metric.compute(predictions=[["v2", "v1"], ["v1", "v2"]], references=[["v1"], ["v1"]], task="MSRVTT")["main_score"]
     0.5
 """
@@ -42,7 +44,7 @@ class UvrbMetric(evaluate.Metric):
     def _info(self):
         return evaluate.MetricInfo(
             description=_DESCRIPTION,
-            citation=_CITATION,
+            citation=UVRB_CITATION,
             inputs_description=_KWARGS_DESCRIPTION,
             features=datasets.Features(
                 {

@@ -9,10 +9,14 @@
 
 Each command assembles the exact folder the repo will hold (files linked, cards generated),
 checks it, and uploads it with `HfApi.upload_folder`; ``--dry-run OUT`` writes that folder to
-OUT and prints its file list instead. Refused (nothing uploaded): a checkpoint that does not
-load and embed with `GVEModel` and ``SentenceTransformer(trust_remote_code=True)``, a card that
-does not parse back with `huggingface_hub` or disagrees with its results.json, dataset configs
-pointing at no file, UVRB task folders the UVRB loader rejects, an invalid ``eval.yaml``.
+OUT and prints its file list instead. Published: a model repo gets the checkpoint's files only,
+a dataset repo its data and media files; the rest is listed as left out; files that look like
+credentials are never published; links must resolve inside the folder. Refused (nothing
+uploaded): a checkpoint that does not load and embed with `GVEModel` and `SentenceTransformer`
+(loaded with this package's classes: no code from the folder runs unless --trust-remote-code),
+a card that does not parse back with `huggingface_hub` or disagrees with its results.json,
+UVRB media whose sources are index-only or unknown (unless --allow-redistribution), dataset
+configs pointing at no file, UVRB task folders the UVRB loader rejects, an invalid ``eval.yaml``.
 The library behind it is `modeling_gve.hub.publish`.
 """
 
@@ -28,7 +32,12 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
         prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="hub_command", required=True, metavar="HUB_COMMAND")
+    for add_command in (_add_push_model, _add_push_dataset, _add_push_metric):
+        _add_push_options(add_command(commands))
+    return parser
 
+
+def _add_push_model(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     model = commands.add_parser("push-model", help="a GVE checkpoint with its model card and UVRB eval results")
     model.add_argument("source", help="checkpoint folder (gve convert / training output / released layout) or Hub id")
     model.add_argument("repo_id", help="target model repo, e.g. my-org/my-gve")
@@ -42,8 +51,21 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
     model.add_argument("--datasets", nargs="*", help="training datasets (Hub ids) for the card metadata")
     model.add_argument("--model-name", help="name in the card and model-index (default: the repo name)")
     model.add_argument("--device", default="cpu", help="where the load check runs (default cpu)")
-    _add_push_options(model)
+    model.add_argument(
+        "--include",
+        nargs="+",
+        metavar="PATTERN",
+        help="more files of SOURCE to publish (globs, e.g. LICENSE 'figures/*')",
+    )
+    model.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="check a folder whose remote-code files differ from this package's by running its code",
+    )
+    return model
 
+
+def _add_push_dataset(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     dataset = commands.add_parser("push-dataset", help="a UVRB folder or a V-SynFlow output folder, with its card")
     dataset.add_argument("source", help="dataset folder")
     dataset.add_argument("repo_id", help="target dataset repo, e.g. my-org/UVRB")
@@ -56,17 +78,26 @@ def build_parser(prog: str = "gve hub") -> argparse.ArgumentParser:
         "--evaluation-framework", default="mteb", help="UVRB: eval.yaml framework id (a Hub-listed one)"
     )
     dataset.add_argument("--stats", help="V-SynFlow: the run's stats.json (default SOURCE/.vsynflow/stats.json)")
-    _add_push_options(dataset)
+    dataset.add_argument(
+        "--allow-redistribution",
+        action="store_true",
+        help="UVRB: upload media of sources that are index-only or of unknown terms (you hold the rights)",
+    )
+    return dataset
 
+
+def _add_push_metric(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     metric = commands.add_parser("push-metric", help="the UVRB evaluate module, as a Space")
     metric.add_argument(
         "repo_id", help="target Space, e.g. my-org/uvrb (the name is the module's: evaluate.load(repo))"
     )
     metric.add_argument(
-        "--requirement", dest="requirements", action="append", help="pip requirement of the Space (default: gve)"
+        "--requirement",
+        dest="requirements",
+        action="append",
+        help="pip requirement of the Space (default: datasets, evaluate: what the module imports)",
     )
-    _add_push_options(metric)
-    return parser
+    return metric
 
 
 def _add_push_options(parser: argparse.ArgumentParser) -> None:

@@ -17,13 +17,16 @@ def build_parser(prog: str = "gve samples") -> argparse.ArgumentParser:
     )
     parser.add_argument("folder", nargs="?", default="gve-samples")
     parser.add_argument("--no-real", action="store_true", help="only synthetic clips (no download)")
+    parser.add_argument(
+        "--captions", action="store_true", help="also write metadata.jsonl (a caption per clip): V-SynFlow's input"
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from ..samples import make_samples  # the command's library import, here only
 
-    written, problems = make_samples(args.folder, real=not args.no_real)
+    written, problems = make_samples(args.folder, real=not args.no_real, captions=args.captions)
     for path in written:
         print(path)
     for problem in problems:

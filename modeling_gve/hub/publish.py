@@ -19,18 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypedDict, Unpack
 
-from hub_cards.gve_model import load_uvrb_results
+from hub_cards.uvrb_metric_card import SPACE_REQUIREMENTS
 
-from ..uvrb.tasks import TASKS
 from .checks import (
     check_checkpoint_loads,
     check_dataset_card,
     check_eval_yaml,
     check_metric_folder,
     check_model_card,
+    check_redistribution,
     check_results_source,
     check_training_pairs,
     check_uvrb_data,
+    load_uvrb_results,
 )
 from .push import push_folder, repo_url
 from .stage import (
@@ -42,6 +43,7 @@ from .stage import (
     stage_model,
     stage_uvrb_dataset,
     stage_vsynflow_dataset,
+    uvrb_tasks_in,
 )
 
 
@@ -127,12 +129,20 @@ def publish_model(
     datasets: list[str] | None = None,
     model_name: str | None = None,
     device: str = "cpu",
+    include: list[str] | None = None,
+    trust_remote_code: bool = False,
     **push: Unpack[PushOptions],
 ) -> Published:
     """A GVE checkpoint (folder or Hub id) with its model card and, from ``results`` (the
-    ``results.json`` of `gve uvrb`), its UVRB eval results. Refused unless the staged folder
-    loads and embeds with `GVEModel` and ``SentenceTransformer``; tasks that skipped inputs are
-    published only with ``allow_incomplete`` (and a note)."""
+    ``results.json`` of `gve uvrb`), its UVRB eval results.
+
+    Only the checkpoint's files are published (plus what ``include`` names); the rest of the
+    folder is listed as left out, and a file that looks like a credential is never published.
+    Refused unless the staged folder loads and embeds with `GVEModel` and ``SentenceTransformer``,
+    loaded with the installed package's classes (a folder whose remote-code files differ from the
+    package's is refused unless ``trust_remote_code``: then the checks run the folder's code).
+    Tasks that skipped inputs are published only with ``allow_incomplete`` (and a note)."""
+    source = str(source)
     loaded = load_uvrb_results(results) if results else None
     note = check_results_source(loaded, source) if loaded is not None else None
     if note:
@@ -150,11 +160,14 @@ def publish_model(
             datasets=datasets,
             model_name=model_name,
             include_incomplete=allow_incomplete,
+            include=include or (),
         )
 
     def check(staged: StagedFolder) -> None:
-        check_model_card(staged.path, loaded, include_incomplete=allow_incomplete)
-        report = check_checkpoint_loads(staged.path, device=device)
+        check_model_card(staged.path, loaded, name=source)
+        report = check_checkpoint_loads(
+            staged.path, device, trust_remote_code=trust_remote_code, name=source, left_out=staged.left_out
+        )
         staged.notes.append(
             f"loads with GVEModel and SentenceTransformer: {report['dimension']}-d unit vectors, "
             f"cosine {report['agreement']:.6f} between the two"
@@ -172,31 +185,39 @@ def publish_dataset(
     license: str = "other",
     evaluation_framework: str = "mteb",
     stats: str | Path | None = None,
+    allow_redistribution: bool = False,
     **push: Unpack[PushOptions],
 ) -> Published:
     """A UVRB folder (its ``tasks``, ``license`` and ``eval.yaml`` framework) or a V-SynFlow output
     folder (its card from ``stats``, default ``SOURCE/.vsynflow/stats.json``), with its card.
-    Refused: dataset configs pointing at no file, task folders the UVRB loader rejects, an invalid
-    ``eval.yaml``, training pairs naming media that are not in the folder."""
+
+    Only data files (JSONL, parquet) and media are published; every media link must resolve inside
+    the folder. Refused: UVRB tasks whose sources do not allow re-hosting their videos (index-only)
+    or whose terms are unknown, unless ``allow_redistribution`` (said in the card); dataset configs
+    pointing at no file, task folders the UVRB loader rejects, an invalid ``eval.yaml``, training
+    pairs naming media that are not in the folder."""
     source = Path(source)
     if not source.is_dir():
         raise FileNotFoundError(f"{source}: no such folder")
     kind = detect_dataset_kind(source) if kind == "auto" else kind
+    selected = uvrb_tasks_in(source, tasks) if kind == "uvrb" else []
+    redistributed = check_redistribution(selected, allow_redistribution, name=str(source))
 
     def stage(out: Path) -> StagedFolder:
         if kind == "uvrb":
             return stage_uvrb_dataset(
-                source, out, repo_id=repo_id, tasks=tasks, license=license, evaluation_framework=evaluation_framework
-            )
+                source, out, repo_id=repo_id, tasks=selected, license=license,
+                evaluation_framework=evaluation_framework, redistributed=redistributed,
+            )  # fmt: skip
         return stage_vsynflow_dataset(source, out, repo_id=repo_id, stats_path=stats)
 
     def check(staged: StagedFolder) -> None:
-        card = check_dataset_card(staged.path)
+        card = check_dataset_card(staged.path, name=str(source))
         if kind == "uvrb":
             check_eval_yaml(staged.path, card)
-            check_uvrb_data(staged.path, [t for t in TASKS.values() if (staged.path / t.hub_folder).is_dir()])
+            check_uvrb_data(staged.path, selected, name=str(source))
         else:
-            rows = check_training_pairs(staged.path, card)
+            rows = check_training_pairs(staged.path, card, name=str(source))
             staged.notes.append(f"{rows} training pairs; every media file they name is in the folder")
 
     return publish(stage, check, repo_id=repo_id, **push)
@@ -208,9 +229,12 @@ def publish_metric(
     requirements: list[str] | None = None,
     **push: Unpack[PushOptions],
 ) -> Published:
-    """The UVRB evaluate module as a Space named like the module (``evaluate.load(repo_id)``),
-    with ``requirements`` for its ``requirements.txt``."""
+    """The UVRB evaluate module as a Space named like the module (``evaluate.load(repo_id)``). The
+    Space holds a copy of the package's metric functions, so its ``requirements.txt`` (default
+    ``datasets`` and ``evaluate``, what the module imports) needs no ``gve``; it is checked by loading
+    the staged module in a fresh interpreter that cannot import this package."""
     name = metric_module_name(repo_id)  # fails before anything is written
+    requirements = list(requirements or SPACE_REQUIREMENTS)
 
     def stage(out: Path) -> StagedFolder:
         return stage_metric(out, repo_id=repo_id, requirements=requirements)

@@ -2,40 +2,70 @@
 """Assembling the exact folder a Hub repo receives: the files to publish (hard links to the
 originals, or symbolic links across file systems, never copies of large files) plus the
 generated cards. `gve hub ... --dry-run OUT` writes this folder to OUT; a push writes it to a
-temporary folder and uploads that folder as it is.
+temporary folder and uploads that folder as it is. What may enter it is decided by the rules of
+`modeling_gve.hub.files` (allow-lists, credentials, links); what is left out is listed.
 
 - model: a complete GVE checkpoint folder (`save_gve_checkpoint` output: a `gve convert`,
-  a training run) is published file by file (top level only: no ``checkpoints/``, logs or
-  caches); anything else (a released-layout folder, a Hub id) is converted first with
+  a training run) is published file by file: the checkpoint's files, plus what ``include`` names;
+  anything else (a released-layout folder, a Hub id) is converted first with
   `convert_checkpoint`, which downloads through `from_pretrained` and so honours ``revision``,
   ``HF_HUB_OFFLINE`` and the Hugging Face cache. Then ``README.md`` and ``.eval_results/uvrb.yaml``.
 - dataset: a UVRB folder (task folders in the authors' layout) gets its card and ``eval.yaml``;
   a V-SynFlow output folder its UVRD card (regenerated from the run's ``stats.json`` when found).
-- metric: the UVRB `evaluate` module as a Space (``<name>.py``, ``app.py``, card, requirements).
+- metric: the UVRB `evaluate` module as a Space (``<name>.py``, ``uvrb_retrieval.py``,
+  ``app.py``, card, requirements): self-contained, it needs only ``evaluate`` and ``datasets``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from hub_cards.gve_model import write_gve_model_card
+from hub_cards.uvrb_dataset import write_uvrb_dataset_card
+from hub_cards.uvrb_metric_card import (
+    METRIC_DIR,
+    METRICS_FILE,
+    MODULE_FILE,
+    SPACE_REQUIREMENTS,
+    app_file,
+    build_uvrb_metric_card,
+    standalone_metrics_module,
+)
+from hub_cards.uvrd_dataset import write_uvrd_dataset_card
+
+from ..convert import convert_checkpoint
+from ..uvrb.tasks import TASKS, UVRBTask, resolve_tasks
+from .checks import HubCheckError, first_line, missing_checkpoint_files, publishable_tasks
+from .files import Selection, in_dataset_repo, in_model_repo, select_files
+
 RepoType = Literal["model", "dataset", "space"]
 DatasetKind = Literal["auto", "uvrb", "vsynflow"]
-# Files of a training run's output folder that are not part of the published checkpoint.
-RUN_ARTIFACTS = ("README.md", "train_log.jsonl", "bad_rows.jsonl")
+# Why a file is left out, in the listing.
+NOT_CHECKPOINT = "not part of a GVE checkpoint (add it with --include)"
+NOT_DATA = "not a data file (JSONL, parquet) or media"
 
 
 @dataclass
 class StagedFolder:
-    """A folder laid out exactly as the Hub repo will be after the upload."""
+    """A folder laid out exactly as the Hub repo will be after the upload.
+
+    Attributes:
+        source: what the user published (a folder or a Hub id), as errors name it.
+        left_out: files of the source that are not published (relative path -> why).
+    """
 
     path: Path
     repo_type: RepoType
     notes: list[str]
+    source: str = ""
+    left_out: dict[str, str] = field(default_factory=dict)
 
     @property
     def files(self) -> list[str]:
@@ -43,17 +73,20 @@ class StagedFolder:
         return sorted(p.relative_to(self.path).as_posix() for p in self.path.rglob("*") if p.is_file())
 
     def listing(self) -> str:
-        """One line per file with its size, then the total."""
+        """One line per file with its size, the total, then what was left out and why."""
         lines, total = [], 0
         for name in self.files:
             size = (self.path / name).stat().st_size
             total += size
             lines.append(f"  {_size(size):>10}  {name}")
         lines.append(f"  {_size(total):>10}  total, {len(lines)} files")
+        if self.left_out:
+            lines.append(f"Left out of {self.source}:")
+            lines += [f"  {name}: {why}" for name, why in sorted(self.left_out.items())]
         return "\n".join(lines)
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -73,25 +106,42 @@ def prepare_output(out: str | os.PathLike) -> Path:
 def link(source: Path, target: Path) -> None:
     """Place ``source`` at ``target`` without copying: a hard link, else a symbolic link."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    original = source.resolve()  # link(2) would link a symlink itself, not its (checked) target
     try:
-        os.link(source, target)
+        os.link(original, target)
     except OSError:  # another file system, or links not allowed: point at the original
-        target.symlink_to(source.resolve())
+        target.symlink_to(original)
+
+
+def stage_files(
+    source: Path,
+    out: Path,
+    *,
+    allowed: Callable[[str], bool],
+    not_allowed: str = "not part of the repo",
+    include: Sequence[str] = (),
+    recursive: bool = True,
+    links_outside: Literal["leave out", "refuse"] = "leave out",
+) -> Selection:
+    """Link into ``out`` the files of ``source`` the rules let through (`select_files`, same
+    arguments); returns what was taken and what was left out."""
+    selection = select_files(
+        source,
+        allowed=allowed,
+        not_allowed=not_allowed,
+        named=include,
+        recursive=recursive,
+        links_outside=links_outside,
+    )
+    for relative in selection.files:
+        link(source / relative, out / relative)
+    return selection
 
 
 def link_tree(source: Path, target: Path) -> int:
-    """Link every file under ``source`` into ``target``, skipping hidden files and folders
-    (work state, temporary folders). Returns the number of files."""
-    count = 0
-    for root, dirs, files in os.walk(source):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            path = Path(root) / name
-            link(path, target / path.relative_to(source))
-            count += 1
-    return count
+    """Link every data and media file under ``source`` into ``target`` (the dataset rules of
+    `stage_files`). Returns the number of files."""
+    return len(stage_files(Path(source), Path(target), allowed=in_dataset_repo, not_allowed=NOT_DATA).files)
 
 
 # --------------------------------------------------------------------------- model
@@ -109,33 +159,39 @@ def stage_model(
     datasets: list[str] | None = None,
     model_name: str | None = None,
     include_incomplete: bool = False,
+    include: Sequence[str] = (),
 ) -> StagedFolder:
-    """Write into ``out`` (empty) the model repo for ``source`` (a folder or a Hub id)."""
-    from hub_cards.gve_model import training_record, write_gve_model_card
+    """Write into ``out`` (empty) the model repo for ``source`` (a folder or a Hub id): the
+    checkpoint's files (plus what ``include`` names) and the card made from ``results`` (checked
+    with `load_uvrb_results`; tasks that skipped inputs only with ``include_incomplete``).
 
-    from ..convert import convert_checkpoint
-    from .checks import HubCheckError, missing_checkpoint_files
-
+    Raises:
+        HubCheckError: incomplete results, a credential named in ``include``, or a ``source``
+            that cannot be converted to a GVE checkpoint.
+    """
+    if results is not None:
+        publishable_tasks(results, include_incomplete)
     out = Path(out)
     local = Path(source).expanduser()
-    notes: list[str] = []
-    training = None
+    staged = StagedFolder(out, "model", [], source=source)
     if local.is_dir() and not missing_checkpoint_files(local):
-        for path in sorted(local.iterdir()):
-            if path.is_file() and not path.name.startswith(".") and path.name not in RUN_ARTIFACTS:
-                link(path, out / path.name)
-        training = training_record(local)
-        notes.append(f"checkpoint files from {local}")
+        selection = stage_files(
+            local, out, allowed=in_model_repo, not_allowed=NOT_CHECKPOINT, include=include, recursive=False
+        )
+        staged.left_out = selection.left_out
+        staged.notes.append(f"checkpoint files from {local}")
     else:
+        if include:
+            raise HubCheckError(f"{source}: --include applies to a checkpoint folder, not to one that is converted")
         try:
             convert_checkpoint(str(local) if local.is_dir() else source, out, revision=source_revision)
         except Exception as err:  # not a checkpoint GVEModel can load: refuse
             shutil.rmtree(out, ignore_errors=True)
             out.mkdir(parents=True)
             raise HubCheckError(
-                f"{source}: cannot be loaded as a GVE checkpoint ({type(err).__name__}: {err})"
+                f"{source}: cannot be loaded as a GVE checkpoint ({type(err).__name__}: {first_line(err)})"
             ) from err
-        notes.append(f"converted from {source}" + (f"@{source_revision}" if source_revision else ""))
+        staged.notes.append(f"converted from {source}" + (f"@{source_revision}" if source_revision else ""))
     write_gve_model_card(
         out,
         out,
@@ -145,10 +201,9 @@ def stage_model(
         license=license,
         datasets=datasets,
         model_name=model_name,
-        include_incomplete=include_incomplete,
-        training=training,
+        run_folder=local if local.is_dir() else out,
     )
-    return StagedFolder(out, "model", notes)
+    return staged
 
 
 # --------------------------------------------------------------------------- datasets
@@ -157,8 +212,6 @@ def stage_model(
 def detect_dataset_kind(folder: Path) -> Literal["uvrb", "vsynflow"]:
     """``uvrb`` when ``folder`` holds UVRB task folders (``<TASK>/jsonl/``), ``vsynflow`` when it
     holds a V-SynFlow output (``.vsynflow/`` work state or parquet task configs)."""
-    from ..uvrb.tasks import TASKS
-
     if any((folder / t.hub_folder / "jsonl").is_dir() for t in TASKS.values()):
         return "uvrb"
     if (folder / ".vsynflow").is_dir() or any(folder.glob("*/*.parquet")):
@@ -169,36 +222,54 @@ def detect_dataset_kind(folder: Path) -> Literal["uvrb", "vsynflow"]:
     )
 
 
-def stage_uvrb_dataset(
-    source: str | os.PathLike,
-    out: str | os.PathLike,
-    *,
-    repo_id: str,
-    tasks: list[str] | None = None,
-    license: str | None = "other",
-    evaluation_framework: str = "mteb",
-) -> StagedFolder:
-    """The UVRB repo: the selected task folders (default: every registry task found in
-    ``source``), the card and ``eval.yaml``."""
-    from hub_cards.uvrb_dataset import write_uvrb_dataset_card
-
-    from ..uvrb.tasks import TASKS, resolve_tasks
-
-    source, out = Path(source), Path(out)
+def uvrb_tasks_in(source: Path, tasks: list[str] | None = None) -> list[UVRBTask]:
+    """The UVRB tasks to publish from ``source``: ``tasks`` (each must have its folder), or every
+    registry task whose ``<TASK>/jsonl/`` is there."""
     if tasks:
         selected = resolve_tasks(tasks)
         missing = [t.name for t in selected if not (source / t.hub_folder).is_dir()]
         if missing:
             raise FileNotFoundError(f"{source}: no folder for task(s) {', '.join(missing)}")
-    else:
-        selected = [t for t in TASKS.values() if (source / t.hub_folder / "jsonl").is_dir()]
-        if not selected:
-            raise FileNotFoundError(f"{source}: no UVRB task folder (<TASK>/jsonl/)")
-    count = sum(link_tree(source / t.hub_folder, out / t.hub_folder) for t in selected)
-    names = [t.name for t in selected]
-    write_uvrb_dataset_card(out, names, repo_id=repo_id, license=license, evaluation_framework=evaluation_framework)
-    notes = [f"{count} files of {len(selected)} task(s) from {source}: {', '.join(names)}"]
-    return StagedFolder(out, "dataset", notes)
+        return selected
+    selected = [t for t in TASKS.values() if (source / t.hub_folder / "jsonl").is_dir()]
+    if not selected:
+        raise FileNotFoundError(f"{source}: no UVRB task folder (<TASK>/jsonl/)")
+    return selected
+
+
+def stage_uvrb_dataset(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    repo_id: str,
+    tasks: Sequence[str | UVRBTask] | None = None,
+    license: str | None = "other",
+    evaluation_framework: str = "mteb",
+    redistributed: Sequence[str] = (),
+) -> StagedFolder:
+    """The UVRB repo: the data and media files of the ``tasks`` folders (default: every task
+    folder found, `uvrb_tasks_in`), the card and ``eval.yaml``. A media link leading outside its
+    task folder is refused. ``redistributed``: the tasks whose media are published on the user's
+    word (said in the card)."""
+    source, out = Path(source), Path(out)
+    if not tasks or not all(isinstance(t, UVRBTask) for t in tasks):
+        tasks = uvrb_tasks_in(source, list(tasks or []))
+    staged = StagedFolder(out, "dataset", [], source=str(source))
+    count = 0
+    for task in tasks:
+        selection = stage_files(
+            source / task.hub_folder, out / task.hub_folder, allowed=in_dataset_repo, not_allowed=NOT_DATA,
+            links_outside="refuse",
+        )  # fmt: skip
+        count += len(selection.files)
+        staged.left_out.update({f"{task.hub_folder}/{name}": why for name, why in selection.left_out.items()})
+    names = [t.name for t in tasks]
+    write_uvrb_dataset_card(
+        out, names, repo_id=repo_id, license=license, evaluation_framework=evaluation_framework,
+        redistributed=list(redistributed),
+    )  # fmt: skip
+    staged.notes.append(f"{count} files of {len(tasks)} task(s) from {source}: {', '.join(names)}")
+    return staged
 
 
 def find_vsynflow_stats(folder: Path) -> Path | None:
@@ -214,22 +285,14 @@ def stage_vsynflow_dataset(
     repo_id: str,
     stats_path: str | os.PathLike | None = None,
 ) -> StagedFolder:
-    """The V-SynFlow dataset repo: parquet configs and media (not the ``.vsynflow`` work state),
-    with the UVRD card regenerated for ``repo_id`` from the run's statistics when available
-    (else the folder's own README.md, which the pipeline wrote)."""
-    import json
-
-    from hub_cards.uvrd_dataset import write_uvrd_dataset_card
-
+    """The V-SynFlow dataset repo: parquet configs and media (not the ``.vsynflow`` work state;
+    a media link leading outside the folder is refused), with the UVRD card regenerated for
+    ``repo_id`` from the run's statistics when available (else the folder's own README.md, which
+    the pipeline wrote)."""
     source, out = Path(source), Path(out)
     stats_file = Path(stats_path) if stats_path else find_vsynflow_stats(source)
-    for path in sorted(source.iterdir()):
-        if path.name.startswith(".") or path.name == "README.md":
-            continue
-        if path.is_dir():
-            link_tree(path, out / path.name)
-        elif path.is_file():
-            link(path, out / path.name)
+    selection = stage_files(source, out, allowed=in_dataset_repo, not_allowed=NOT_DATA, links_outside="refuse")
+    left_out = {name: why for name, why in selection.left_out.items() if name != "README.md"}
     if stats_file is not None:
         stats = json.loads(Path(stats_file).read_text())
         settings = stats.get("settings", {})
@@ -243,7 +306,7 @@ def stage_vsynflow_dataset(
         note = f"card: {source / 'README.md'} as written by the pipeline (no stats.json found)"
     else:
         raise FileNotFoundError(f"{source}: no README.md and no .vsynflow/stats.json to write the card from")
-    return StagedFolder(out, "dataset", [f"V-SynFlow dataset from {source}", note])
+    return StagedFolder(out, "dataset", [f"V-SynFlow dataset from {source}", note], str(source), left_out)
 
 
 # --------------------------------------------------------------------------- metric
@@ -252,26 +315,28 @@ def stage_vsynflow_dataset(
 def metric_module_name(repo_id: str) -> str:
     """The module file a Space must hold for ``evaluate.load(repo_id)``: ``<repo name>.py``."""
     name = repo_id.split("/")[-1]
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) or f"{name}.py" == METRICS_FILE:
         raise ValueError(
             f"{repo_id!r}: evaluate imports the module <repo name>.py, so the repo name must be a Python "
-            "identifier (letters, digits, underscores), e.g. my-org/uvrb"
+            f"identifier (letters, digits, underscores) other than {METRICS_FILE[:-3]}, e.g. my-org/uvrb"
         )
     return name
 
 
-def stage_metric(out: str | os.PathLike, *, repo_id: str, requirements: list[str] | None = None) -> StagedFolder:
-    """The UVRB metric Space: ``<name>.py`` (the module), ``app.py`` (the widget), the card and
-    ``requirements.txt`` (the module imports the ``gve`` package)."""
-    from hub_cards.uvrb_metric_card import METRIC_DIR, MODULE_FILE, app_file, build_uvrb_metric_card
-
+def stage_metric(
+    out: str | os.PathLike, *, repo_id: str, requirements: Sequence[str] = SPACE_REQUIREMENTS
+) -> StagedFolder:
+    """The UVRB metric Space: ``<name>.py`` (the module), ``uvrb_retrieval.py`` (the package's
+    metric functions, copied: the Space does not need the ``gve`` package), ``app.py`` (the
+    widget), the card and ``requirements.txt``."""
     out = Path(out)
     name = metric_module_name(repo_id)
     shutil.copyfile(METRIC_DIR / MODULE_FILE, out / f"{name}.py")
+    (out / METRICS_FILE).write_text(standalone_metrics_module())
     (out / "app.py").write_text(app_file(repo_id))
-    (out / "requirements.txt").write_text("\n".join(requirements or ["gve"]) + "\n")
+    (out / "requirements.txt").write_text("\n".join(requirements or SPACE_REQUIREMENTS) + "\n")
     build_uvrb_metric_card(load_name=repo_id).save(str(out / "README.md"))
-    return StagedFolder(out, "space", [f"UVRB evaluate module as {name}.py"])
+    return StagedFolder(out, "space", [f"UVRB evaluate module as {name}.py"], source="the gve package's UVRB metric")
 
 
 __all__ = [
@@ -281,8 +346,10 @@ __all__ = [
     "link_tree",
     "metric_module_name",
     "prepare_output",
+    "stage_files",
     "stage_metric",
     "stage_model",
     "stage_uvrb_dataset",
     "stage_vsynflow_dataset",
+    "uvrb_tasks_in",
 ]

@@ -100,6 +100,10 @@ class QualityArguments(RecipeArguments):
         default=None, metadata={"help": "GVE / sentence-transformers model for consistency and hard negatives"}
     )
     embedder_type: EmbedderKind = field(default="gve")
+    embedder_trust_remote_code: bool = field(
+        default=False,
+        metadata={"help": "sentence-transformers embedder: run the model repo's own code (only for repos you trust)"},
+    )
     embedder_dtype: str | None = field(default=None, metadata={"help": "bfloat16, float32... (default: per device)"})
     embed_batch_size: int = field(default=8)
     consistency_threshold: float | None = field(
@@ -280,6 +284,11 @@ def _check_semantics(config: SynthesisConfig) -> None:
         raise ValueError("captioner_model: give the served model name (openai) or a local checkpoint (transformers)")
     if h.push_to_hub and not h.hub_repo_id:
         raise ValueError("push_to_hub: true needs hub_repo_id (e.g. my-org/my-uvrd)")
+    if h.push_to_hub and d.link_mode == "symlink":
+        raise ValueError(
+            "push_to_hub: true needs media inside output_dir; link_mode 'symlink' links to the input videos "
+            "(published datasets never follow links outside their folder): use 'hardlink' or 'copy'"
+        )
 
 
 def parse_args(argv: list[str] | None = None, prog: str = "synthesize", **parser_kwargs: Any) -> SynthesisConfig:

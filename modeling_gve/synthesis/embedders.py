@@ -47,9 +47,12 @@ class GVEEmbedder(Embedder):
 
 
 class SentenceTransformerEmbedder(Embedder):
-    def __init__(self, name_or_path: str, *, device: str | None = None, dtype: str | None = None, batch_size: int = 8):
+    def __init__(
+        self, name_or_path: str, *, device: str | None = None, dtype: str | None = None, batch_size: int = 8,
+        trust_remote_code: bool = False,
+    ):  # fmt: skip
         encoder = load_encoder(name_or_path, kind="sentence-transformers", device=device, dtype=dtype,
-                               trust_remote_code=True)  # fmt: skip
+                               trust_remote_code=trust_remote_code)  # fmt: skip
         self.model = encoder.model
         super().__init__(encoder, batch_size=batch_size)
 

@@ -37,9 +37,12 @@ class LazyEmbedder:
     def __call__(self) -> CachedEncoder:
         if self._model is None:
             q = self.config.quality
-            # trust_remote_code: as before for sentence-transformers models (GVE checkpoints need it)
             encoder = load_encoder(
-                q.embedder, kind=q.embedder_type, device=self.device, dtype=q.embedder_dtype, trust_remote_code=True
+                q.embedder,
+                kind=q.embedder_type,
+                device=self.device,
+                dtype=q.embedder_dtype,
+                trust_remote_code=q.embedder_trust_remote_code,
             )
             self._model = CachedEncoder(encoder, self.config.work_dir / EMBEDDINGS_DIRNAME)
         return self._model
@@ -115,13 +118,11 @@ def run_enrichment(config: SynthesisConfig, state: PartialState) -> dict | None:
 
 def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedder, stats: dict) -> dict | None:
     """Stage 3: rows per task, hard negatives, parquet files, media pruning, card."""
-    from . import negatives as mining
     from .enrich import Enrichment
     from .quality import QualityControl
-    from .tasks import build_rows, check_rows, row_stats
-    from .writer import prune_media
+    from .tasks import build_rows, row_stats
 
-    root, t = config.output_dir, config.tasks
+    t = config.tasks
     mined = (
         {task: k for task, k in t.hard_negatives.items() if k > 0 and task in t.tasks} if t.mine_hard_negatives else {}
     )
@@ -132,47 +133,10 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
     pool = qc.pool()
     enrichment = Enrichment(config, assets_fingerprint=qc.assets_dir.name).results()
     rows = build_rows(pool, enrichment, config)
-    for task in mined:  # every process embeds its share into the shared cache
-        mining.embed_share(
-            embedder(),
-            task,
-            rows[task],
-            root.resolve(),
-            state.process_index,
-            state.num_processes,
-            batch_size=config.quality.embed_batch_size,
-            show_progress_bar=state.is_local_main_process,
-        )
-    state.wait_for_everyone()
+    negatives = _mine_negatives(config, state, embedder, rows, mined)
     if not state.is_main_process:
         return None
-    negatives = {"embedder": config.quality.embedder, "margin": t.negative_margin, "tasks": {}} if mined else None
-    for task, k in mined.items():
-        counts = mining.mine(
-            embedder(),
-            task,
-            rows[task],
-            root.resolve(),
-            batch_size=config.quality.embed_batch_size,
-            k=k,
-            margin=t.negative_margin,
-            chunk_size=t.mining_chunk_size,
-        )
-        negatives["tasks"][task] = counts | {"k": k}
-    for task, task_rows in rows.items():
-        check_rows(task, task_rows)
-        if task_rows:
-            write_task(root, task, task_rows, config.data.rows_per_file)
-        else:
-            remove_task(root, task)  # an empty config would not load; leave it out of the card
-    removed = 0
-    if pool:  # media of videos no longer in the pool (e.g. after a stricter threshold) are not published
-        removed = prune_media(root, {p for v in pool for p in [v.video, *v.frames, *v.clips]})
-    else:
-        print(
-            "[V-SynFlow] stage 3: the asset pool is empty (run stage 'qc' with these settings); media left as is",
-            file=sys.stderr,
-        )
+    removed = _write_tasks(config, rows, pool)
     task_stats = {task: s for task, s in row_stats(rows).items() if s["rows"]}
     stats = dict(stats)
     stats["tasks"] = task_stats
@@ -180,6 +144,66 @@ def run_tasks(config: SynthesisConfig, state: PartialState, embedder: LazyEmbedd
     stats["pruned_media_files"] = removed
     print(f"[V-SynFlow] stage 3: rows per task { ({k: v['rows'] for k, v in task_stats.items()}) }")
     return stats
+
+
+def _mine_negatives(
+    config: SynthesisConfig, state: PartialState, embedder: LazyEmbedder, rows: dict, mined: dict[str, int]
+) -> dict | None:
+    """Every process embeds its share into the shared cache; then the main process mines ``mined[task]``
+    negatives per row in place. Returns the negatives record of the card (main process), else None."""
+    from . import negatives as mining
+
+    root, t = config.output_dir.resolve(), config.tasks
+    for task in mined:
+        mining.embed_share(
+            embedder(),
+            task,
+            rows[task],
+            root,
+            state.process_index,
+            state.num_processes,
+            batch_size=config.quality.embed_batch_size,
+            show_progress_bar=state.is_local_main_process,
+        )
+    state.wait_for_everyone()
+    if not state.is_main_process or not mined:
+        return None
+    negatives = {"embedder": config.quality.embedder, "margin": t.negative_margin, "tasks": {}}
+    for task, k in mined.items():
+        counts = mining.mine(
+            embedder(),
+            task,
+            rows[task],
+            root,
+            batch_size=config.quality.embed_batch_size,
+            k=k,
+            margin=t.negative_margin,
+            chunk_size=t.mining_chunk_size,
+        )
+        negatives["tasks"][task] = counts | {"k": k}
+    return negatives
+
+
+def _write_tasks(config: SynthesisConfig, rows: dict, pool: list) -> int:
+    """Write each task's parquet files (an empty task is removed from the card) and prune media of videos
+    no longer in ``pool``; returns the number of media files removed."""
+    from .tasks import check_rows
+    from .writer import prune_media
+
+    root = config.output_dir
+    for task, task_rows in rows.items():
+        check_rows(task, task_rows)
+        if task_rows:
+            write_task(root, task, task_rows, config.data.rows_per_file)
+        else:
+            remove_task(root, task)  # an empty config would not load; leave it out of the card
+    if pool:  # media of videos no longer in the pool (e.g. after a stricter threshold) are not published
+        return prune_media(root, {p for v in pool for p in [v.video, *v.frames, *v.clips]})
+    print(
+        "[V-SynFlow] stage 3: the asset pool is empty (run stage 'qc' with these settings); media left as is",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def write_card(config: SynthesisConfig, stats: dict) -> Path | None:

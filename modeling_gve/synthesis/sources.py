@@ -12,10 +12,13 @@ with one row per video::
 
     {"file_name": "clips/0001.mp4", "caption": "a man surfs a large wave", "id": "0001"}
 
-``file_name`` is relative to the metadata file (absolute paths work too), ``caption`` is the
-(possibly noisy) source caption, ``id`` is optional (default: the file path without its
-extension). Column names are settings (``video_column``, ``caption_column``, ``id_column``).
-A Hub dataset repo in the same layout is downloaded with ``snapshot_download``.
+``file_name`` is relative to the metadata file (or absolute) and must resolve, symlinks
+included, inside the input folder (`modeling_gve.paths.resolve_inside`): a row naming
+``../../x`` or a link to a file elsewhere is a ``file:line`` error, so nothing outside the
+folder is ever linked into the dataset or published. ``caption`` is the (possibly noisy)
+source caption, ``id`` is optional (default: the file path without its extension). Column
+names are settings (``video_column``, ``caption_column``, ``id_column``). A Hub dataset repo in
+the same layout is downloaded with ``snapshot_download``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..paths import resolve_inside
 from .config import DataArguments
 
 METADATA_CANDIDATES = ("metadata.jsonl", "metadata.csv", "metadata.parquet", "captions.jsonl", "captions.csv")
@@ -76,30 +80,51 @@ def find_metadata(folder: Path, metadata_file: str | None) -> Path:
     )
 
 
-def read_rows(path: Path) -> list[dict]:
-    """Rows of a JSONL, CSV or parquet file, as dicts."""
+def numbered_rows(path: Path) -> list[tuple[int, dict]]:
+    """``(line number, row)`` of a JSONL or CSV file (the row's first line), or ``(row number,
+    row)`` of a parquet file. A line that is not valid UTF-8 or JSON is a ``file:line`` error."""
     suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        rows = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{number}: expected a JSON object per line")
-            rows.append(row)
-        return rows
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        return pq.read_table(path).to_pylist()
-    raise ValueError(f"{path}: unsupported metadata format {suffix!r}; use .jsonl, .csv or .parquet")
+        return list(enumerate(pq.read_table(path).to_pylist(), start=1))
+    if suffix not in (".jsonl", ".csv"):
+        raise ValueError(f"{path}: unsupported metadata format {suffix!r}; use .jsonl, .csv or .parquet")
+    lines = _text_lines(path)
+    if suffix == ".csv":
+        reader = csv.DictReader(lines)
+        return [(reader.line_num, row) for row in reader]  # line_num: the row's last line
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{number}: expected a JSON object per line")
+        rows.append((number, row))
+    return rows
+
+
+def _text_lines(path: Path) -> list[str]:
+    """The lines of ``path`` (ends kept), each decoded as UTF-8 on its own so that a bad byte is
+    reported with its line."""
+    lines = []
+    for number, raw in enumerate(path.read_bytes().splitlines(keepends=True), start=1):
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as err:
+            raise ValueError(
+                f"{path}:{number}: not valid UTF-8 ({err.reason} at byte {err.start} of the line)"
+            ) from None
+    return lines
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Rows of a JSONL, CSV or parquet file, as dicts."""
+    return [row for _, row in numbered_rows(path)]
 
 
 def safe_id(value: str) -> str:
@@ -117,31 +142,40 @@ def load_sources(args: DataArguments) -> list[SourceVideo]:
     """
     folder = resolve_input_folder(args.input, args.input_revision)
     metadata = find_metadata(folder, args.metadata_file)
-    rows = read_rows(metadata)
+    rows = numbered_rows(metadata)
     if rows:
-        missing = [c for c in (args.video_column, args.caption_column) if c not in rows[0]]
+        missing = [c for c in (args.video_column, args.caption_column) if c not in rows[0][1]]
         if missing:
             raise ValueError(
-                f"{metadata}: column(s) {missing} not found; columns are {sorted(rows[0])}. "
+                f"{metadata}: column(s) {missing} not found; columns are {sorted(rows[0][1])}. "
                 "Set video_column / caption_column."
             )
     if args.max_videos is not None:
         rows = rows[: args.max_videos]
+    root = _media_root(folder)
     sources, seen = [], {}
-    for number, row in enumerate(rows, start=1):
+    for number, row in rows:
         file_name = row.get(args.video_column)
-        if not file_name:
-            raise ValueError(f"{metadata}: row {number} has no {args.video_column!r}")
-        path = Path(file_name)
-        path = path if path.is_absolute() else (metadata.parent / path)
+        if not file_name or not isinstance(file_name, str):
+            raise ValueError(f"{metadata}:{number}: {args.video_column!r} must be a file name, got {file_name!r}")
+        path = resolve_inside(root, file_name, f"{metadata}:{number}", base=metadata.parent)
         raw_id = row.get(args.id_column) if args.id_column else None
         vid = safe_id(str(raw_id) if raw_id not in (None, "") else str(Path(file_name).with_suffix("")))
         if vid in seen:
-            raise ValueError(f"{metadata}: rows {seen[vid]} and {number} have the same id {vid!r}; ids must be unique")
+            raise ValueError(f"{metadata}:{number}: the same id {vid!r} as line {seen[vid]}; ids must be unique")
         seen[vid] = number
         caption = row.get(args.caption_column)
-        sources.append(SourceVideo(id=vid, video=str(path.resolve()), caption="" if caption is None else str(caption)))
+        sources.append(SourceVideo(id=vid, video=str(path), caption="" if caption is None else str(caption)))
     return sources
+
+
+def _media_root(folder: Path) -> Path:
+    """What media may resolve into: the input folder, or for a Hub download (a snapshot of the
+    Hugging Face cache, whose files link to ``../../blobs/``) the repo's cache folder."""
+    repo = folder.parent.parent
+    if folder.parent.name == "snapshots" and (repo / "blobs").is_dir():
+        return repo
+    return folder
 
 
 __all__ = [
@@ -149,6 +183,7 @@ __all__ = [
     "SourceVideo",
     "find_metadata",
     "load_sources",
+    "numbered_rows",
     "read_rows",
     "resolve_input_folder",
     "safe_id",

@@ -53,6 +53,7 @@ class LoopbackChatServer:
 
     Args:
         behaviour: ``(key, attempt) -> Behaviour``; default: always ``"valid"``.
+        port: the port on 127.0.0.1; 0 picks a free one.
         latency: seconds each answer takes (simulates generation time).
         slow_seconds: how long a ``"slow"`` answer takes.
         keep_bodies: keep the last request body per key in ``bodies`` (tests inspect them).
@@ -66,6 +67,7 @@ class LoopbackChatServer:
         self,
         behaviour: Callable[[str, int], Behaviour] | None = None,
         *,
+        port: int = 0,
         latency: float = 0.0,
         slow_seconds: float = 5.0,
         library: PromptLibrary | None = None,
@@ -79,7 +81,7 @@ class LoopbackChatServer:
         self.keep_bodies = keep_bodies
         self.bodies: dict[str, dict] = {}
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -96,72 +98,72 @@ class LoopbackChatServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def _handler(self):
-        server = self
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        """A request-handler class bound to this server (http.server builds one handler per request)."""
+        return type("BoundHandler", (_Handler,), {"owner": self})
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go out in separate writes
+    def respond(self, key: str, body: dict, prompt: str) -> tuple[int, dict | str]:
+        """Record one valid chat request under ``key`` and build its ``(status, payload)``."""
+        with self._lock:
+            self.requests[key] += 1
+            attempt = self.requests[key]
+            what = self.behaviour(key, attempt)
+            self.log.append((key, attempt, what))
+            if self.keep_bodies:
+                self.bodies[key] = body
+        time.sleep(self.latency)
+        if what == "slow":
+            time.sleep(self.slow_seconds)
+        if what == "error500":
+            return 500, {"error": {"message": "internal error (simulated)"}}
+        kind = key.split("/")[0] if key.split("/")[0] in self.library.templates else "video_captions"
+        if what == "malformed":
+            content = 'Sure! Here are the captions: {"1": "a man walks'  # cut off, not JSON
+        elif what == "invalid_schema":
+            content = json.dumps({"caption": "wrong key"})
+        else:
+            content = json.dumps(answer_for(kind, prompt, self.library))
+        return 200, {
+            "id": "chatcmpl-loopback",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", ""),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(content.split())},
+        }
 
-            def log_message(self, *args):  # quiet
-                pass
 
-            def _send(self, status: int, payload: dict | str) -> None:
-                data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-                    pass
+class _Handler(BaseHTTPRequestHandler):
+    """``POST /v1/chat/completions``: checks the request, then lets ``owner.respond`` answer."""
 
-            def do_POST(self):  # noqa: N802 - http.server API
-                length = int(self.headers.get("Content-Length", 0))
-                raw = self.rfile.read(length)
-                if self.path.rstrip("/") != "/v1/chat/completions":
-                    return self._send(404, {"error": f"no route {self.path}"})
-                try:
-                    body = json.loads(raw)
-                    prompt = check_request(body)
-                except (ValueError, KeyError, TypeError) as err:
-                    return self._send(400, {"error": {"message": f"bad request: {err}"}})
-                key = self.headers.get("X-VSynFlow-Key", "")
-                with server._lock:
-                    server.requests[key] += 1
-                    attempt = server.requests[key]
-                    what = server.behaviour(key, attempt)
-                    server.log.append((key, attempt, what))
-                    if server.keep_bodies:
-                        server.bodies[key] = body
-                time.sleep(server.latency)
-                if what == "slow":
-                    time.sleep(server.slow_seconds)
-                if what == "error500":
-                    return self._send(500, {"error": {"message": "internal error (simulated)"}})
-                kind = key.split("/")[0] if key.split("/")[0] in server.library.templates else "video_captions"
-                if what == "malformed":
-                    content = 'Sure! Here are the captions: {"1": "a man walks'  # cut off, not JSON
-                elif what == "invalid_schema":
-                    content = json.dumps({"caption": "wrong key"})
-                else:
-                    content = json.dumps(answer_for(kind, prompt, server.library))
-                self._send(
-                    200,
-                    {
-                        "id": "chatcmpl-loopback",
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": body.get("model", ""),
-                        "choices": [
-                            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-                        ],
-                        "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(content.split())},
-                    },
-                )
+    owner: LoopbackChatServer
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
 
-        return Handler
+    def log_message(self, *args):  # quiet
+        pass
+
+    def _send(self, status: int, payload: dict | str) -> None:
+        data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
+            pass
+
+    def do_POST(self):  # noqa: N802 - http.server API
+        raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            return self._send(404, {"error": f"no route {self.path}"})
+        try:
+            body = json.loads(raw)
+            prompt = check_request(body)
+        except (ValueError, KeyError, TypeError) as err:
+            return self._send(400, {"error": {"message": f"bad request: {err}"}})
+        self._send(*self.owner.respond(self.headers.get("X-VSynFlow-Key", ""), body, prompt))
 
 
 def check_request(body: dict) -> str:
@@ -196,4 +198,24 @@ def check_request(body: dict) -> str:
     return "".join(texts)
 
 
-__all__ = ["LoopbackChatServer", "answer_for", "check_request"]
+def main(argv: list[str] | None = None) -> int:
+    """``python -m modeling_gve.testing.loopback [--port 8000]``: serve until Ctrl-C (V-SynFlow without a GPU)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m modeling_gve.testing.loopback", description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds each answer takes")
+    args = parser.parse_args(argv)
+    with LoopbackChatServer(port=args.port, latency=args.latency) as server:
+        print(f"serving an OpenAI-compatible chat API at {server.url} (Ctrl-C stops)", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+__all__ = ["LoopbackChatServer", "answer_for", "check_request", "main"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())

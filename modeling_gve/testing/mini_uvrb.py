@@ -41,10 +41,10 @@ class _VideoPool:
     def __init__(self, folder: Path, size: tuple[int, int], fps: int):
         self.folder, self.size, self.fps, self.count = folder, size, fps, 0
 
-    def new(self, seconds: float = 1.0) -> Path:
+    def new(self, seconds: float = 1.0, pattern: str | None = None) -> Path:
         i = self.count
         self.count += 1
-        pattern = self.PATTERNS[i % len(self.PATTERNS)]
+        pattern = pattern or self.PATTERNS[i % len(self.PATTERNS)]
         seconds = seconds + 0.25 * (i // len(self.PATTERNS))  # same pattern, different length: different bytes
         return make_video(
             self.folder / f"pool_{i:03d}.mp4", seconds=seconds, fps=self.fps, size=self.size, pattern=pattern
@@ -74,8 +74,8 @@ def make_mini_uvrb(
     group_videos = {
         g: [pool.new(seconds=2.0 if g in long_groups else 1.0) for _ in range(per_task)] for g in sorted(groups)
     }
-    for group in ("MS-TI", "MS-TV"):
-        group_videos[group].append(pool.new())
+    for k, group in enumerate(("MS-TI", "MS-TV")):  # moving, and of its own length: no tie with another candidate
+        group_videos[group].append(pool.new(seconds=1.0 + 0.5 * k, pattern="mandelbrot"))
 
     for name, task in TASKS.items():
         folder = root / task.hub_folder

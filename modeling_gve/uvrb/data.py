@@ -1,26 +1,24 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""Reading UVRB tasks in the authors' layout, from a local folder or the Hub repo.
+"""Reading one UVRB task folder (where the folders are, local or on the Hub: `layout.py`).
 
-Layout (one folder per task, ``UVRBTask.hub_folder``)::
+A task folder (found by `layout.find_task_folders` at any depth)::
 
-    <TASK>/jsonl/queries.jsonl     {"id", "text"?, "image"?, "video"?}   one query per line
-    <TASK>/jsonl/corpus.jsonl      {"id", "video"}                        one candidate per line
-    <TASK>/jsonl/instances.jsonl   {"qid", "pos": [corpus ids]}           a qid may repeat
-    <TASK>/<video> | <TASK>/videos/<video>                                raw video files
-    <TASK>/videos_frames/<video name without extension>/*.jpg             or extracted frames
-    <TASK>/<image> | <TASK>/images/<image>                                query images
+    jsonl/queries.jsonl     {"id", "text"?, "image"?, "video"?}              one query per line
+    jsonl/corpus.jsonl      {"id", "video", "qid"? | "group"?}                one candidate per line
+    jsonl/instances.jsonl   {"qid", "pos": [corpus ids], "candidates"? | "neg"?}   a qid may repeat
+    <video> | videos/<video>                                                  raw video files
+    videos_frames/<video path without extension>/*.jpg                        or extracted frames
+    <image> | images/<image>                                                  query images
 
-``image`` and ``video`` values are paths relative to the task folder (absolute paths are
-used as they are). A video is read from its file when the file exists, else from its frame
-folder. Frame folders carry no frame rate; they are read as ``frames_fps`` frames per
-second (default 1.0, the rate of the authors' indexing code), which only sets the temporal
-positions of the sampled frames, not which frames are sampled.
+``image`` and ``video`` values are paths relative to the task folder (absolute paths are used as
+they are). Where a video exists both as a file and as a frame folder, ``media`` chooses (``all``
+and ``videos``: the file; ``frames``: the folder). A frame folder becomes model input by a frames
+protocol (`frames.FramesReading`: ``video``, ``reference`` or ``uniform``).
 
-A frame folder is read like a video file (`VideoFrames.from_folder`); how that differs from
-the reference, and what it means for comparable scores: docs/uvrb.md.
-
-For the per-query ranked tasks (MS-TI, MS-TV) an instance also lists the query's candidates, as ``candidates``
-(all of them) or ``neg`` (the non-relevant ones, ranked together with ``pos``).
+MS-TI and MS-TV rank each query's own candidates where the data lists them: an instance's
+``candidates`` (all of them) or ``neg`` (ranked with ``pos``), or corpus entries naming their
+query (``qid``) or sharing the query's ``group``. Where the data lists none, the whole task corpus
+is ranked and the task says so (`UVRBTaskData.ranking_note`); ``cmp_ranking`` forces either way.
 
 Ids are compared as strings. Every problem is a `UVRBDataError` naming the file and line.
 """
@@ -30,25 +28,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from ..video import FRAME_EXTENSIONS, VideoFrames
-from .tasks import HUB_REPO, UVRBTask
+from .._deprecation import moved_names, warn_moved
+from ..video import FRAME_EXTENSIONS
+from .config import DEFAULT_FRAMES_FPS, CmpRanking, MediaSelection, UVRBRunConfig
+from .errors import UVRBDataError
+from .frames import FramesReading
+from .layout import find_task_folders, resolve_data
+from .tasks import UVRBTask, resolve_tasks
 
-DEFAULT_FRAMES_FPS = 1.0
-MediaSelection = Literal["all", "videos", "frames", "none"]
+JSONL_FILES = ("queries", "corpus", "instances")
+VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".avi", ".mov")
 
 
-class UVRBDataError(ValueError):
-    """A malformed or missing UVRB file; ``file`` and ``line`` (1-based, 0 for the whole file) say where."""
-
-    def __init__(self, file: str | os.PathLike, line: int, reason: str):
-        self.file, self.line, self.reason = str(file), line, reason
-        super().__init__(f"{file}{f':{line}' if line else ''}: {reason}")
+def _reading(reading: FramesReading | float, frames_fps: float | None = None) -> FramesReading:
+    if frames_fps is not None:  # the keyword of the previous release
+        warn_moved("as_input(frames_fps=...)", "as_input(FramesReading(fps=...)) or as_input(fps)")
+        reading = frames_fps
+    return reading if isinstance(reading, FramesReading) else FramesReading(fps=float(reading))
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,14 @@ class VideoSource:
     path: Path
     is_frames: bool
 
-    def as_input(self, frames_fps: float = DEFAULT_FRAMES_FPS) -> str | VideoFrames:
-        """What `GVEModel.encode` takes for this video."""
-        return VideoFrames.from_folder(self.path, fps=frames_fps) if self.is_frames else str(self.path)
+    def as_input(self, reading: FramesReading | float = DEFAULT_FRAMES_FPS, *, frames_fps: float | None = None) -> Any:
+        """What `GVEModel.encode` takes for this video (a frame folder: by ``reading``, or read at
+        that many frames per second with the ``video`` protocol)."""
+        return _reading(reading, frames_fps).model_input(self.path) if self.is_frames else str(self.path)
+
+    def key_input(self, reading: FramesReading | float = DEFAULT_FRAMES_FPS) -> Any:
+        """What the cache key of this video is computed from (`embedding_cache.item_key`)."""
+        return _reading(reading).key_input(self.path) if self.is_frames else str(self.path)
 
 
 @dataclass(frozen=True)
@@ -70,27 +76,39 @@ class Query:
     image: Path | None = None
     video: VideoSource | None = None
 
-    def as_input(self, frames_fps: float = DEFAULT_FRAMES_FPS) -> dict[str, Any]:
+    def as_input(
+        self, reading: FramesReading | float = DEFAULT_FRAMES_FPS, *, frames_fps: float | None = None
+    ) -> dict[str, Any]:
         """A composed input dict for `GVEModel.encode` (``text``, ``image``, ``video`` keys)."""
+        video = self.video.as_input(_reading(reading, frames_fps)) if self.video is not None else None
+        return self._item(video)
+
+    def key_input(self, reading: FramesReading | float = DEFAULT_FRAMES_FPS) -> dict[str, Any]:
+        return self._item(self.video.key_input(reading) if self.video is not None else None)
+
+    def _item(self, video: Any) -> dict[str, Any]:
         item: dict[str, Any] = {}
         if self.text is not None:
             item["text"] = self.text
         if self.image is not None:
             item["image"] = str(self.image)
-        if self.video is not None:
-            item["video"] = self.video.as_input(frames_fps)
+        if video is not None:
+            item["video"] = video
         return item
 
 
 @dataclass
-class TaskData:
+class UVRBTaskData:
     """One task's queries, corpus and relevance, validated.
 
     Attributes:
         queries: in file order. corpus: ``{corpus id: VideoSource}`` in file order.
         relevant: ``{query id: set of relevant corpus ids}`` (every query has at least one).
-        candidates: for ``per-query`` tasks, ``{query id: candidate corpus ids}``; else ``None``.
-        fingerprint: sha256 of the three JSONL files: identifies exactly what was scored.
+        candidates: ``{query id: candidate corpus ids}`` where each query ranks its own
+            candidates (MS-TI/MS-TV with lists in the data), else ``None`` (the whole corpus).
+        ranking: ``"per-query"`` or ``"corpus"``: what was ranked. ranking_note: why, where
+            the task's own protocol (`UVRBTask.ranking`) could not be followed.
+        fingerprint: sha256 of the three JSONL files together; jsonl_sha256: of each.
     """
 
     task: UVRBTask
@@ -100,6 +118,9 @@ class TaskData:
     relevant: dict[str, set[str]]
     candidates: dict[str, list[str]] | None = None
     fingerprint: str = ""
+    jsonl_sha256: dict[str, str] = field(default_factory=dict)
+    ranking: str = "corpus"
+    ranking_note: str | None = None
     source: dict = field(default_factory=dict)
 
 
@@ -134,23 +155,37 @@ def _id(value: Any, what: str, path: Path, line: int) -> str:
     return str(value)
 
 
-def find_video(root: Path, name: str) -> VideoSource | None:
-    """The file ``name`` (directly or under ``videos/``), else its frame folder, else ``None``."""
+def _id_list(value: Any, what: str, path: Path, line: int) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [_id(v, what, path, line) for v in values]
+
+
+def find_video(root: Path, name: str, media: MediaSelection = "all") -> VideoSource | None:
+    """The file ``name`` (directly or under ``videos/``) or its frame folder
+    (``videos_frames/<name without extension>``), the folder first for ``media="frames"``;
+    ``None`` if neither exists."""
     given = Path(name)
-    candidates = [given] if given.is_absolute() else [root / given, root / "videos" / given]
-    for path in candidates:
-        if path.is_file():
-            return VideoSource(path, is_frames=False)
-    frame_dirs = [p for p in candidates if p.is_dir()]
+    places = [given] if given.is_absolute() else [root / given, root / "videos" / given]
+    file = next((p for p in places if p.is_file()), None)
+    folders = [p for p in places if p.is_dir()]
     if not given.is_absolute():
-        frame_dirs += [
-            root / "videos_frames" / given.with_suffix("").name,
-            root / "videos_frames" / given.with_suffix(""),
-        ]
-    for folder in frame_dirs:
-        if folder.is_dir():
-            return VideoSource(folder, is_frames=True)
-    return None
+        stem = given.with_suffix("")
+        folders += [root / "videos_frames" / stem.name, root / "videos_frames" / stem]
+    folder = next((p for p in folders if p.is_dir()), None)
+    found = (folder, file) if media == "frames" else (file, folder)
+    if found[0] is not None:
+        return VideoSource(found[0], is_frames=found[0] is folder)
+    return VideoSource(found[1], is_frames=found[1] is folder) if found[1] is not None else None
+
+
+def find_long_video(folder: Path, name: str) -> Path | None:
+    """A LoVR video in a LongVideoBench folder: ``name``, its base name, under ``videos/`` or not,
+    with its own or any common video extension."""
+    given = Path(name)
+    stems = [folder / given.with_suffix(""), folder / given.stem, folder / "videos" / given.stem]
+    places = [folder / given, folder / given.name, folder / "videos" / given.name]
+    places += [stem.with_name(stem.name + ext) for stem in stems for ext in VIDEO_EXTENSIONS]
+    return next((p for p in places if p.is_file()), None)
 
 
 def find_image(root: Path, name: str) -> Path | None:
@@ -167,39 +202,63 @@ def _file_name(value: Any, key: str, path: Path, line: int) -> str:
     return value
 
 
-def _video(root: Path, name: Any, path: Path, line: int) -> VideoSource:
-    source = find_video(root, _file_name(name, "video", path, line))
-    if source is None:
-        stem = Path(name).with_suffix("").name
-        raise UVRBDataError(
-            path,
-            line,
-            f"video {name!r} not found: looked for {root / name}, {root / 'videos' / name} and the frame folder "
-            f"{root / 'videos_frames' / stem}/",
-        )
-    if source.is_frames and not any(p.suffix.lower() in FRAME_EXTENSIONS for p in source.path.iterdir()):
-        raise UVRBDataError(
-            path, line, f"frame folder {source.path} holds no frames ({', '.join(sorted(FRAME_EXTENSIONS))})"
-        )
-    return source
+@dataclass(frozen=True)
+class _Media:
+    """Where one task's media are read from, and which kind wins where both exist."""
+
+    root: Path
+    media: MediaSelection = "all"
+    long_videos: Path | None = None  # LongVideoBench folder for a LoVR corpus
+
+    def video(self, name: Any, path: Path, line: int) -> VideoSource:
+        name = _file_name(name, "video", path, line)
+        source = find_video(self.root, name, self.media)
+        if source is None:
+            stem = Path(name).with_suffix("")
+            raise UVRBDataError(
+                path,
+                line,
+                f"video {name!r} not found: looked for {self.root / name}, {self.root / 'videos' / name} and the "
+                f"frame folder {self.root / 'videos_frames' / stem}/",
+            )
+        if source.is_frames and not any(p.suffix.lower() in FRAME_EXTENSIONS for p in source.path.iterdir()):
+            raise UVRBDataError(
+                path, line, f"frame folder {source.path} holds no frames ({', '.join(sorted(FRAME_EXTENSIONS))})"
+            )
+        return source
+
+    def corpus_video(self, name: Any, path: Path, line: int) -> VideoSource:
+        if self.long_videos is None:
+            return self.video(name, path, line)
+        found = find_long_video(self.long_videos, _file_name(name, "video", path, line))
+        if found is None:
+            where = f"the LongVideoBench folder {self.long_videos}"
+            raise UVRBDataError(path, line, f"video {name!r} not found in {where} (--lovr-videos)")
+        return VideoSource(found, is_frames=False)
+
+    def image(self, name: Any, path: Path, line: int) -> Path:
+        found = find_image(self.root, _file_name(name, "image", path, line))
+        if found is None:
+            looked = f"{self.root / name} and {self.root / 'images' / name}"
+            raise UVRBDataError(path, line, f"image {name!r} not found: looked for {looked}")
+        return found
 
 
-def _image(root: Path, name: Any, path: Path, line: int) -> Path:
-    found = find_image(root, _file_name(name, "image", path, line))
-    if found is None:
-        raise UVRBDataError(
-            path, line, f"image {name!r} not found: looked for {root / name} and {root / 'images' / name}"
-        )
-    return found
+def load_task(
+    task: UVRBTask,
+    root: str | os.PathLike,
+    *,
+    media: MediaSelection = "all",
+    cmp_ranking: CmpRanking | None = None,
+    lovr_videos: str | os.PathLike | None = None,
+) -> UVRBTaskData:
+    """Read and validate one task from its folder (the one holding ``jsonl/``).
 
-
-def _id_list(value: Any, what: str, path: Path, line: int) -> list[str]:
-    values = value if isinstance(value, list) else [value]
-    return [_id(v, what, path, line) for v in values]
-
-
-def load_task(task: UVRBTask, root: str | os.PathLike) -> TaskData:
-    """Read and validate one task from its folder (``<data>/<task.hub_folder>``).
+    Args:
+        media: which kind of video wins where a task has both (see the module docstring).
+        cmp_ranking: for MS-TI/MS-TV: ``"per-query"`` (the data must list candidates),
+            ``"corpus"`` (rank the whole corpus), ``None`` (per-query where listed, else corpus).
+        lovr_videos: a LongVideoBench folder holding the LoVR-V / LoVR-C2V corpus videos.
 
     Raises:
         UVRBDataError: a missing file, bad JSON, a missing field, a query whose modality does
@@ -207,56 +266,88 @@ def load_task(task: UVRBTask, root: str | os.PathLike) -> TaskData:
             without relevant ids; always naming the file and line.
     """
     root = Path(root)
-    jsonl = root / "jsonl"
     if not root.is_dir():
         raise UVRBDataError(root, 0, f"task folder for {task.name} not found")
-    files = {name: jsonl / f"{name}.jsonl" for name in ("queries", "corpus", "instances")}
+    files = {name: root / "jsonl" / f"{name}.jsonl" for name in JSONL_FILES}
+    long_videos = Path(lovr_videos) if lovr_videos is not None and task.corpus_group == "LoVR" else None
+    reader = _Media(root, media)
+    corpus, corpus_lists = _read_corpus(files["corpus"], _Media(root, media, long_videos))
+    queries, query_lines, query_groups = _read_queries(task, files["queries"], reader)
+    relevant, instance_lists = _read_instances(files["instances"], query_lines, corpus, files)
+    for query in queries:
+        if query.id not in relevant:
+            reason = f"query {query.id!r} has no relevant ids in {files['instances'].name}"
+            raise UVRBDataError(files["queries"], query_lines[query.id], reason)
+    candidates, ranking, note = _candidates(task, cmp_ranking, instance_lists, corpus_lists, query_groups, files)
+    for query in queries if candidates is not None else ():
+        if not candidates.get(query.id):
+            raise UVRBDataError(files["instances"], 0, f"query {query.id!r} has no candidate list (other queries do)")
+        if not relevant[query.id] & set(candidates[query.id]):
+            raise UVRBDataError(files["instances"], 0, f"no positive of query {query.id!r} is among its candidates")
+    fingerprint, per_file = _fingerprint(files)
+    return UVRBTaskData(
+        task=task, root=root, queries=queries, corpus=corpus, relevant=relevant, candidates=candidates,
+        fingerprint=fingerprint, jsonl_sha256=per_file, ranking=ranking, ranking_note=note,
+    )  # fmt: skip
 
+
+def _read_corpus(path: Path, reader: _Media) -> tuple[dict[str, VideoSource], dict[str, Any]]:
+    """``{corpus id: VideoSource}`` in file order, and what the entries say about the queries
+    they belong to: ``{"qid": {query id: [corpus ids]}, "group": {group: [corpus ids]}}``."""
     corpus: dict[str, VideoSource] = {}
-    corpus_lines: dict[str, int] = {}
-    path = files["corpus"]
+    lines: dict[str, int] = {}
+    lists: dict[str, dict[str, list[str]]] = {"qid": {}, "group": {}}
     for line, record in read_jsonl(path):
         cid = _id(_require(record, "id", path, line), "'id'", path, line)
         if cid in corpus:
-            raise UVRBDataError(path, line, f"duplicate corpus id {cid!r} (first on line {corpus_lines[cid]})")
-        corpus[cid] = _video(root, _require(record, "video", path, line), path, line)
-        corpus_lines[cid] = line
+            raise UVRBDataError(path, line, f"duplicate corpus id {cid!r} (first on line {lines[cid]})")
+        corpus[cid] = reader.corpus_video(_require(record, "video", path, line), path, line)
+        lines[cid] = line
+        owner = record.get("qid", record.get("query_id"))
+        for qid in _id_list(owner, "'qid'", path, line) if owner is not None else []:
+            lists["qid"].setdefault(qid, []).append(cid)
+        if record.get("group") is not None:
+            lists["group"].setdefault(_id(record["group"], "'group'", path, line), []).append(cid)
     if not corpus:
         raise UVRBDataError(path, 0, "corpus is empty")
+    return corpus, lists
 
+
+def _read_queries(task: UVRBTask, path: Path, reader: _Media) -> tuple[list[Query], dict[str, int], dict[str, str]]:
+    """The queries in file order, their line numbers, and their ``group`` where given."""
     needs = set(task.query_modality.split("+"))
     queries: list[Query] = []
-    query_lines: dict[str, int] = {}
-    path = files["queries"]
+    lines: dict[str, int] = {}
+    groups: dict[str, str] = {}
     for line, record in read_jsonl(path):
         qid = _id(_require(record, "id", path, line), "'id'", path, line)
-        if qid in query_lines:
-            raise UVRBDataError(path, line, f"duplicate query id {qid!r} (first on line {query_lines[qid]})")
+        if qid in lines:
+            raise UVRBDataError(path, line, f"duplicate query id {qid!r} (first on line {lines[qid]})")
         present = {key for key in ("text", "image", "video") if record.get(key) is not None}
         if present != needs:
-            raise UVRBDataError(
-                path,
-                line,
-                f"{task.name} queries are {task.query_modality}; this one has {'+'.join(sorted(present)) or 'nothing'}",
-            )
+            got = "+".join(sorted(present)) or "nothing"
+            raise UVRBDataError(path, line, f"{task.name} queries are {task.query_modality}; this one has {got}")
         text = record.get("text")
         if text is not None and (not isinstance(text, str) or not text.strip()):
             raise UVRBDataError(path, line, f"'text' must be a non-empty string, got {text!r}")
-        queries.append(
-            Query(
-                id=qid,
-                text=text,
-                image=_image(root, record["image"], path, line) if "image" in needs else None,
-                video=_video(root, record["video"], path, line) if "video" in needs else None,
-            )
-        )
-        query_lines[qid] = line
+        image = reader.image(record["image"], path, line) if "image" in needs else None
+        video = reader.video(record["video"], path, line) if "video" in needs else None
+        queries.append(Query(id=qid, text=text, image=image, video=video))
+        lines[qid] = line
+        if record.get("group") is not None:
+            groups[qid] = _id(record["group"], "'group'", path, line)
     if not queries:
         raise UVRBDataError(path, 0, "no queries")
+    return queries, lines, groups
 
+
+def _read_instances(
+    path: Path, query_lines: dict[str, int], corpus: dict[str, VideoSource], files: dict[str, Path]
+) -> tuple[dict[str, set[str]], dict[str, list[str]]]:
+    """``{query id: relevant corpus ids}`` (repeated qids merged) and the candidate lists the
+    instances give (``candidates``, or ``pos`` + ``neg``)."""
     relevant: dict[str, set[str]] = {}
-    candidates: dict[str, list[str]] | None = {} if task.ranking == "per-query" else None
-    path = files["instances"]
+    listed: dict[str, list[str]] = {}
     for line, record in read_jsonl(path):
         qid = _id(_require(record, "qid", path, line), "'qid'", path, line)
         if qid not in query_lines:
@@ -268,118 +359,92 @@ def load_task(task: UVRBTask, root: str | os.PathLike) -> TaskData:
             if cid not in corpus:
                 raise UVRBDataError(path, line, f"positive {cid!r} of qid {qid!r} is not in {files['corpus'].name}")
         relevant.setdefault(qid, set()).update(positives)
-        if candidates is not None:
-            if record.get("candidates") is not None:
-                listed = _id_list(record["candidates"], "'candidates' ids", path, line)
-            elif record.get("neg") is not None:
-                listed = positives + _id_list(record["neg"], "'neg' ids", path, line)
-            else:
-                raise UVRBDataError(
-                    path, line, f"{task.name} ranks each query's own candidates: give 'candidates' or 'neg' ids"
-                )
-            for cid in listed:
-                if cid not in corpus:
-                    raise UVRBDataError(
-                        path, line, f"candidate {cid!r} of qid {qid!r} is not in {files['corpus'].name}"
-                    )
-            merged = candidates.setdefault(qid, [])
-            merged.extend(c for c in dict.fromkeys(listed) if c not in merged)
-    for query in queries:
-        if query.id not in relevant:
-            raise UVRBDataError(
-                files["queries"],
-                query_lines[query.id],
-                f"query {query.id!r} has no relevant ids in {files['instances'].name}",
-            )
-        if candidates is not None and not relevant[query.id] & set(candidates[query.id]):
-            raise UVRBDataError(files["instances"], 0, f"no positive of query {query.id!r} is among its candidates")
+        if record.get("candidates") is not None:
+            given = _id_list(record["candidates"], "'candidates' ids", path, line)
+        elif record.get("neg") is not None:
+            given = positives + _id_list(record["neg"], "'neg' ids", path, line)
+        else:
+            continue
+        for cid in given:
+            if cid not in corpus:
+                raise UVRBDataError(path, line, f"candidate {cid!r} of qid {qid!r} is not in {files['corpus'].name}")
+        merged = listed.setdefault(qid, [])
+        merged.extend(c for c in dict.fromkeys(given) if c not in merged)
+    return relevant, listed
 
-    digest = hashlib.sha256()
-    for name in ("queries", "corpus", "instances"):
-        digest.update(files[name].read_bytes())
-    return TaskData(
-        task=task,
-        root=root,
-        queries=queries,
-        corpus=corpus,
-        relevant=relevant,
-        candidates=candidates,
-        fingerprint=digest.hexdigest(),
+
+def _candidates(
+    task: UVRBTask,
+    cmp_ranking: CmpRanking | None,
+    instance_lists: dict[str, list[str]],
+    corpus_lists: dict[str, Any],
+    query_groups: dict[str, str],
+    files: dict[str, Path],
+) -> tuple[dict[str, list[str]] | None, str, str | None]:
+    """``(candidates, ranking, note)``: each query's candidate list (or ``None`` for the whole
+    corpus), what is ranked, and a note where that is not the task's own protocol."""
+    if task.ranking != "per-query" or cmp_ranking == "corpus":
+        forced = task.ranking == "per-query"
+        return None, "corpus", "the whole task corpus is ranked (--cmp-ranking corpus)" if forced else None
+    by_group = {q: corpus_lists["group"].get(g, []) for q, g in query_groups.items()}
+    for lists in (instance_lists, corpus_lists["qid"], by_group):  # the first source that lists any
+        if any(lists.values()):
+            return lists, "per-query", None
+    if cmp_ranking == "per-query":
+        raise UVRBDataError(
+            files["instances"], 0,
+            f"{task.name} ranks each query's own candidates: give 'candidates' or 'neg' ids in the instances, "
+            "or a 'qid' or 'group' field in the corpus (or pass --cmp-ranking corpus)",
+        )  # fmt: skip
+    note = (
+        f"the data lists no per-query candidates for {task.name}: the whole task corpus is ranked, so this score "
+        f"is not the paper's {task.main_metric} over about {task.num_corpus} candidates per query"
     )
+    return None, "corpus", note
 
 
-def hub_patterns(task: UVRBTask, media: MediaSelection = "all") -> tuple[list[str], list[str]]:
-    """``(allow_patterns, ignore_patterns)`` fetching one task's files from the Hub repo.
-
-    ``media``: ``"all"`` (the whole task folder), ``"videos"`` (without ``videos_frames/``),
-    ``"frames"`` (frame folders and images, no raw videos) or ``"none"`` (the JSONL files only).
-    """
-    folder = task.hub_folder
-    jsonl = f"{folder}/jsonl/*"
-    if media == "all":
-        return [f"{folder}/*"], []
-    if media == "videos":
-        return [f"{folder}/*"], [f"{folder}/videos_frames/*"]
-    if media == "frames":
-        return [jsonl, f"{folder}/videos_frames/*", f"{folder}/images/*"], []
-    if media == "none":
-        return [jsonl], []
-    raise ValueError(f"media must be one of 'all', 'videos', 'frames', 'none'; got {media!r}")
+def _fingerprint(files: dict[str, Path]) -> tuple[str, dict[str, str]]:
+    """sha256 of the three JSONL files together (what was scored), and of each (the manifest)."""
+    together = hashlib.sha256()
+    each = {}
+    for name in JSONL_FILES:
+        data = files[name].read_bytes()
+        together.update(data)
+        each[files[name].name] = hashlib.sha256(data).hexdigest()
+    return together.hexdigest(), each
 
 
-def resolve_data(
-    tasks: list[UVRBTask],
-    data: str | os.PathLike = HUB_REPO,
-    *,
-    revision: str | None = None,
-    media: MediaSelection = "all",
-    cache_dir: str | os.PathLike | None = None,
-) -> tuple[Path, dict]:
-    """The local root holding ``tasks``' folders, and a record of where it came from.
+def load_tasks(config: UVRBRunConfig) -> tuple[list[UVRBTaskData], dict]:
+    """The tasks of ``config``, found (`layout.resolve_data`, `layout.find_task_folders`), read
+    and validated (`load_task`), and where the data came from (``{"data", "revision", "folders"}``)."""
+    tasks = resolve_tasks(config.tasks)
+    root, source = resolve_data(tasks, config.data, revision=config.data_revision, media=config.media)
+    folders = find_task_folders(root, tasks)
+    options = {"media": config.media, "cmp_ranking": config.cmp_ranking, "lovr_videos": config.lovr_videos}
+    datas = [load_task(task, folders[task.name], **options) for task in tasks]
+    return datas, {**source, "folders": {name: str(path) for name, path in folders.items()}}
 
-    ``data`` is a local folder in the authors' layout, or a Hub dataset repo id (default
-    ``Alibaba-NLP/UVRB``), fetched with `huggingface_hub.snapshot_download` restricted to
-    the given tasks' files (see `hub_patterns`) and pinned by ``revision``.
 
-    Returns:
-        ``(root, source)`` where ``source`` is ``{"data": ..., "revision": <commit or None>}``.
-    """
-    local = Path(data).expanduser()
-    if local.is_dir():
-        return local, {"data": str(local.resolve()), "revision": None}
-    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]+", str(data)):
-        raise FileNotFoundError(f"data {str(data)!r}: no such folder, and not a Hub repo id like {HUB_REPO!r}")
-    from huggingface_hub import snapshot_download
-
-    allow, ignore = [], []
-    for task in tasks:
-        a, i = hub_patterns(task, media)
-        allow += a
-        ignore += i
-    snapshot = Path(
-        snapshot_download(
-            str(data),
-            repo_type="dataset",
-            revision=revision,
-            allow_patterns=allow,
-            ignore_patterns=ignore or None,
-            cache_dir=cache_dir,
-        )
-    )
-    # Hub snapshots live in .../snapshots/<commit>/: record the commit actually scored.
-    return snapshot, {"data": str(data), "revision": snapshot.name}
-
+__getattr__ = moved_names(
+    __name__,
+    {
+        "TaskData": "modeling_gve.uvrb.data:UVRBTaskData",
+        "hub_patterns": "modeling_gve.uvrb.layout:hub_patterns",
+    },
+)
 
 __all__ = [
     "DEFAULT_FRAMES_FPS",
+    "JSONL_FILES",
+    "MediaSelection",
     "Query",
-    "TaskData",
     "UVRBDataError",
+    "UVRBTaskData",
     "VideoSource",
     "find_image",
+    "find_long_video",
     "find_video",
-    "hub_patterns",
     "load_task",
+    "load_tasks",
     "read_jsonl",
-    "resolve_data",
 ]

@@ -65,17 +65,22 @@ def markdown_report(results: dict, references: Sequence[str] = REFERENCE_MODELS)
         for name, r in results["tasks"].items()
     ]
     data, encoding = results["data"], results["encoding"]
+    frames = data.get("frames", {})
+    notes = [f"- {name}: {r['ranking_note']}" for name, r in results["tasks"].items() if r.get("ranking_note")]
     lines = [
         f"# UVRB: {results['model']}",
         "",
         f"Data: `{data['data']}`"
         + (f" @ `{data['revision']}`" if data.get("revision") else "")
-        + f"; encoder: {results['encoder'].get('encoder')}; sampling: `{results['encoder'].get('sampling')}`.",
+        + f"; encoder: {results['encoder'].get('encoder')}; sampling: `{results['encoder'].get('sampling')}`"
+        + (f"; frame folders: `{frames.get('protocol')}` protocol at {frames.get('fps')} fps" if frames else "")
+        + ".",
         (
             f"Encoded this run: {encoding['encoded_this_run']} of {encoding['unique_inputs']} unique inputs "
             f"({encoding['candidates_unique']} unique videos for {encoding['candidates_per_task_total']} corpus "
             f"entries); {encoding['num_processes']} process(es); {results['seconds']} s."
         ),
+        *(["", "Not the paper's protocol:", *notes] if notes else []),
         "",
         "## Datasets (paper Table 1)",
         "",

@@ -1,99 +1,63 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
 """Score an embedding model on UVRB with the paper's protocol (the library of `gve uvrb`).
 
-    python -m modeling_gve uvrb --model Alibaba-NLP/GVE-3B --output runs/gve-3b
-    python -m modeling_gve uvrb --model ./my-ckpt --tasks MSRVTT CMP --data ./UVRB --output runs/x
-    accelerate launch --multi_gpu --num_processes 8 -m modeling_gve uvrb --model Alibaba-NLP/GVE-7B --output runs/gve-7b
+    gve uvrb --model Alibaba-NLP/GVE-3B --output runs/gve-3b
+    gve uvrb --model ./my-ckpt --tasks MSRVTT CMP --data ./UVRB --output runs/x
+    accelerate launch --multi_gpu --num_processes 8 -m modeling_gve uvrb --model Alibaba-NLP/GVE-7B --output runs/7b
     # several CPU processes (no GPU visible): the same launch with ACCELERATE_USE_CPU=true
 
-Steps: read the tasks (`data.py`); collect every unique video/image/query across tasks,
-keyed by content (`embedding_cache.item_key`), so videos shared by tasks
-(CRB-G/S/T, VDC-O/D, MSRVTT and MSRVTT-I2V, LoVR-V and LoVR-C2V) are encoded once;
-encode through the on-disk cache (`encoders.CachedEncoder`: flushed in chunks, so a
-killed run resumes where it stopped and a finished one re-encodes nothing); score in
-bounded-memory blocks (`scoring.py`); metrics (`metrics.py`); tables and plot (`report.py`).
+`run_uvrb` is four steps:
 
-Under ``accelerate launch`` every process encodes its own share of the unique inputs into
-the same cache folder (shard names are unique per process), then the main process scores.
-Candidates (videos) are embedded with the default instruction, queries with their task's
-prompt; the cache namespace holds the model, its revision/weights digest, the dtype, the
-sampling settings and the instruction; a key is the media content (plus, for a frame
-folder, the fps it is read at). V-SynFlow and ``gve search`` key the same way, so a video
-they embedded with the same model and settings is read from a shared ``--cache-dir``.
+1. `load_tasks`: find the task folders (`layout.py`: any layout, archives, the Hub) and read them
+   (`data.py`);
+2. `plan_encoding`: every unique video, image and query across tasks, keyed by content
+   (`embedding_cache.item_key`), so videos shared by tasks (CRB-G/S/T, VDC-O/D, MSRVTT and
+   MSRVTT-I2V, LoVR-V and LoVR-C2V) are encoded once;
+3. `encode_all`: through the on-disk cache (`encoders.CachedEncoder`: flushed in chunks, so a
+   killed run resumes where it stopped and a finished one re-encodes nothing); under
+   ``accelerate launch`` every process encodes its share into the same cache folder;
+4. `score_all` (bounded-memory blocks, `scoring.py`; metrics, `metrics.py`) and `write_results`
+   (``results.json``, ``tasks/*.json``, and the tables and plot of `report.py`).
+
+Candidates (videos) are embedded with the default instruction, queries with their task's prompt;
+the cache namespace holds the model, its revision/weights digest, the dtype, the sampling
+settings and the instruction; a key is the media content (plus, for a frame folder, the fps and
+frames protocol it is read with). V-SynFlow and ``gve search`` key the same way, so a video they
+embedded with the same model and settings is read from a shared ``--cache-dir``.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ..distributed import process_state
 from ..embedding_cache import Fingerprints, item_key
-from ..encoders import DEFAULT_MODEL, CachedEncoder, EncoderKind, Role, load_encoder
+from ..encoders import CachedEncoder, Encoder, Role, load_encoder
 from ..modeling_gve import EncodeResult
-from .data import DEFAULT_FRAMES_FPS, MediaSelection, TaskData, load_task, resolve_data
+from .config import UVRBRunConfig
+from .data import UVRBTaskData, load_tasks
+from .frames import FramesReading
+from .manifest import task_manifest
 from .metrics import MAX_K, aggregate, task_metrics
-from .scoring import DEFAULT_MEMORY_BUDGET, chunked_topk, rank_candidate_lists
-from .tasks import HUB_REPO, resolve_tasks
+from .scoring import chunked_topk, rank_candidate_lists
+
+if TYPE_CHECKING:
+    from accelerate import PartialState
 
 RESULTS_FILE = "results.json"
-
-
-@dataclass
-class UVRBRunConfig:
-    """Settings of one UVRB run (the CLI flags of `gve uvrb`).
-
-    Args:
-        model: GVE checkpoint or SentenceTransformer model (Hub id or folder).
-        output: folder for ``results.json``, ``results.md``, ``radar.png``, ``tasks/*.json``.
-        tasks: task and/or ability names (``["MSRVTT", "CMP"]``); ``None``: all 16.
-        data: local folder in the authors' layout, or a Hub dataset repo id.
-        data_revision: Hub revision of ``data`` (recorded in the results either way).
-        media: which media to fetch from the Hub (``all``, ``videos``, ``frames``).
-        encoder: ``auto``, ``gve`` or ``sentence-transformers``.
-        revision, device, dtype, trust_remote_code: how to load ``model`` (default device: the
-            best available; dtype: bf16 on GPU, fp32 on CPU for GVE).
-        sampling: overrides of `SamplingConfig` (``{"max_frames": 16}``); defaults: the paper's.
-        frames_fps: frame rate assumed for ``videos_frames/`` folders.
-        batch_size, num_workers: items per forward pass; threads reading media ahead.
-        flush_every: inputs per cache shard, the most an interruption can lose.
-        cache_dir: embedding cache (default ``<output>/embedding_cache``); share it between runs.
-        memory_budget_mb: size of one block of similarity scores.
-        show_progress_bar: tqdm bars on the main process.
-        model_label: this model's row name in the tables (default: ``model``).
-    """
-
-    model: str = DEFAULT_MODEL
-    output: str = "uvrb-results"
-    tasks: list[str] | None = None
-    data: str = HUB_REPO
-    data_revision: str | None = None
-    media: MediaSelection = "all"
-    encoder: EncoderKind = "auto"
-    revision: str | None = None
-    device: str | None = None
-    dtype: str | None = None
-    sampling: dict = field(default_factory=dict)
-    frames_fps: float = DEFAULT_FRAMES_FPS
-    batch_size: int = 8
-    num_workers: int = 2
-    flush_every: int = 64
-    cache_dir: str | None = None
-    memory_budget_mb: int = DEFAULT_MEMORY_BUDGET // 2**20
-    trust_remote_code: bool = False
-    show_progress_bar: bool = True
-    model_label: str | None = None
 
 
 class LazyItems(Sequence):
     """Encoder inputs built on access: only the items the cache lacks are ever opened."""
 
-    def __init__(self, build: Any, sources: list):
+    def __init__(self, build: Callable[[Any], Any], sources: list):
         self.build, self.sources = build, sources
 
     def __len__(self) -> int:
@@ -109,6 +73,7 @@ class EncodingJob:
 
     role: Role
     instruction: str | None
+    build: Callable[[Any], Any]  # source -> encoder input
     keys: list[str] = field(default_factory=list)
     sources: list = field(default_factory=list)
 
@@ -122,135 +87,40 @@ class EncodingJob:
         self._seen: set[str] = set()
 
 
-def plan_encoding(
-    datas: list[TaskData], fingerprints: Fingerprints, frames_fps: float = DEFAULT_FRAMES_FPS
-) -> tuple[EncodingJob, dict[str, EncodingJob], dict]:
-    """The candidate job (all tasks' videos, deduplicated by content) and one query job per task.
+@dataclass
+class EncodingPlan:
+    """``jobs``: ``"candidates"`` and ``"queries:<TASK>"``; ``keys[task]``: ``{"corpus": {cid: key},
+    "queries": {qid: key}}``."""
 
-    Returns:
-        ``(candidates, queries_by_task, keys)`` where ``keys[task]`` holds
-        ``{"corpus": {cid: key}, "queries": {qid: key}}``.
-    """
-    candidates = EncodingJob(role="document", instruction=None)
-    queries: dict[str, EncodingJob] = {}
-    keys: dict[str, dict] = {}
+    jobs: dict[str, EncodingJob]
+    keys: dict[str, dict[str, dict[str, str]]]
+
+    @property
+    def candidates(self) -> EncodingJob:
+        return self.jobs["candidates"]
+
+
+def plan_encoding(
+    datas: list[UVRBTaskData], fingerprints: Fingerprints, frames: FramesReading | float = 1.0
+) -> EncodingPlan:
+    """The candidate job (all tasks' videos, deduplicated by content) and one query job per task."""
+    frames = frames if isinstance(frames, FramesReading) else FramesReading(fps=float(frames))
+    candidates = EncodingJob(role="document", instruction=None, build=lambda s: {"video": s.as_input(frames)})
+    jobs, keys = {"candidates": candidates}, {}
     for data in datas:
         corpus_keys = {}
         for cid, source in data.corpus.items():
-            corpus_keys[cid] = key = item_key({"video": source.as_input(frames_fps)}, fingerprints)
+            corpus_keys[cid] = key = item_key({"video": source.key_input(frames)}, fingerprints)
             candidates.add(key, source)
-        job = queries[data.task.name] = EncodingJob(role="query", instruction=data.task.prompt)
+        job = jobs[f"queries:{data.task.name}"] = EncodingJob(
+            role="query", instruction=data.task.prompt, build=lambda q: q.as_input(frames)
+        )
         query_keys = {}
         for query in data.queries:
-            query_keys[query.id] = key = item_key(query.as_input(frames_fps), fingerprints)
+            query_keys[query.id] = key = item_key(query.key_input(frames), fingerprints)
             job.add(key, query)
         keys[data.task.name] = {"corpus": corpus_keys, "queries": query_keys}
-    return candidates, queries, keys
-
-
-def run_uvrb(config: UVRBRunConfig) -> dict | None:
-    """Run UVRB; returns the results dict on the main process (``None`` on the others).
-
-    Writes ``results.json`` (per-task metrics, aggregates, data and model records, encoding
-    counts), ``results.md`` (paper-style tables) and ``radar.png`` under ``config.output``.
-    """
-    from accelerate import PartialState
-    from accelerate.utils import gather_object
-
-    state = PartialState(cpu=_cpu_only())
-    start = time.perf_counter()
-    output = Path(config.output)
-    cache_dir = Path(config.cache_dir) if config.cache_dir else output / "embedding_cache"
-    if state.is_main_process:
-        output.mkdir(parents=True, exist_ok=True)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-    tasks = resolve_tasks(config.tasks)
-    show = config.show_progress_bar and state.is_local_main_process
-
-    # Data: downloaded (if from the Hub) and fingerprinted once, by the main process first.
-    with state.main_process_first():
-        root, source = resolve_data(tasks, config.data, revision=config.data_revision, media=config.media)
-        datas = [load_task(task, root / task.hub_folder) for task in tasks]
-        fingerprints = Fingerprints(cache_dir / "content-keys.json", writable=state.is_main_process)
-        candidate_job, query_jobs, keys = plan_encoding(datas, fingerprints, config.frames_fps)
-        fingerprints.save()
-
-    # Model
-    device = config.device or (str(state.device) if state.num_processes > 1 else None)  # None: best available
-    encoder = load_encoder(
-        config.model,
-        kind=config.encoder,
-        revision=config.revision,
-        device=device,
-        dtype=config.dtype,
-        sampling=config.sampling,
-        trust_remote_code=config.trust_remote_code,
-    )
-
-    # Encoding, through the cache: each process takes every num_processes-th unique input of each job.
-    cached = CachedEncoder(encoder, cache_dir, flush_every=config.flush_every, fingerprints=fingerprints)
-    fps = config.frames_fps
-    jobs = {"candidates": (candidate_job, lambda s: {"video": s.as_input(fps)})}
-    jobs.update({f"queries:{name}": (job, lambda q: q.as_input(fps)) for name, job in query_jobs.items()})
-    options = {"batch_size": config.batch_size, "num_workers": config.num_workers}
-    mine = slice(state.process_index, None, state.num_processes)
-    for job, build in jobs.values():
-        items = LazyItems(build, job.sources[mine])
-        cached.encode(items, job.instruction, role=job.role, keys=job.keys[mine], show_progress_bar=show, **options)
-    encoded_total = sum(gather_object([cached.num_encoded])) if state.num_processes > 1 else cached.num_encoded
-    state.wait_for_everyone()
-    if not state.is_main_process:
-        return None
-
-    # Scoring: every vector, read back through the cache (the other processes' shards too)
-    vectors = {
-        label: KeyedVectors(job.keys, cached.encode(LazyItems(build, job.sources), job.instruction, role=job.role,
-                                                    keys=job.keys, **options))  # fmt: skip
-        for label, (job, build) in jobs.items()
-    }
-    budget = config.memory_budget_mb * 2**20
-    scoring_device = "cuda" if torch.cuda.is_available() else None  # blocks of scores on the GPU when there is one
-    task_results = {}
-    for data in datas:
-        name = data.task.name
-        task_results[name] = score_task(
-            data, keys[name], vectors["candidates"], vectors[f"queries:{name}"], budget, device=scoring_device
-        )
-        (output / "tasks").mkdir(exist_ok=True)
-        (output / "tasks" / f"{name}.json").write_text(json.dumps(task_results[name], indent=2))
-
-    corpus_total = sum(len(d.corpus) for d in datas)
-    results = {
-        "model": config.model_label or config.model,
-        "encoder": encoder.describe(),
-        "data": {**source, "tasks": {d.task.name: d.fingerprint for d in datas}, "frames_fps": config.frames_fps},
-        "tasks": task_results,
-        "aggregate": aggregate({name: r["main_score"] for name, r in task_results.items()}),
-        "encoding": {
-            "unique_inputs": sum(len(job.keys) for job, _ in jobs.values()),
-            "candidates_per_task_total": corpus_total,
-            "candidates_unique": len(candidate_job.keys),
-            "encoded_this_run": encoded_total,
-            "num_processes": state.num_processes,
-            "cache_problems": cached.problems,  # damaged cache files, set aside and encoded again
-        },
-        "config": {k: v for k, v in asdict(config).items() if k not in ("show_progress_bar",)},
-        "seconds": round(time.perf_counter() - start, 2),
-    }
-    (output / RESULTS_FILE).write_text(json.dumps(results, indent=2))
-
-    from .report import write_report
-
-    write_report(results, output)
-    return results
-
-
-def _cpu_only() -> bool:
-    """Whether processes started by ``accelerate launch`` / torchrun should form a CPU (gloo)
-    group: `modeling_gve.distributed.cpu_process_group`."""
-    from ..distributed import cpu_process_group
-
-    return cpu_process_group()
+    return EncodingPlan(jobs, keys)
 
 
 class KeyedVectors:
@@ -265,12 +135,39 @@ class KeyedVectors:
         return self._embeddings[[self._row[key] for key in keys]]
 
 
+def encode_all(
+    plan: EncodingPlan, encoder: Encoder, config: UVRBRunConfig, share: slice = slice(None), show: bool = False
+) -> dict[str, KeyedVectors]:
+    """Every job's ``share`` of unique inputs through ``encoder`` (a `CachedEncoder`: what is
+    cached is read, the rest encoded and stored); ``{job label: KeyedVectors}``."""
+    options = {"batch_size": config.batch_size, "num_workers": config.num_workers, "show_progress_bar": show}
+    vectors = {}
+    for label, job in plan.jobs.items():
+        keys, items = job.keys[share], LazyItems(job.build, job.sources[share])
+        result = encoder.encode(items, job.instruction, role=job.role, keys=keys, **options)
+        vectors[label] = KeyedVectors(keys, result)
+    return vectors
+
+
+def score_all(
+    datas: list[UVRBTaskData], plan: EncodingPlan, vectors: dict[str, KeyedVectors], config: UVRBRunConfig
+) -> dict[str, dict]:
+    """``{task: its record}``: rankings scored, blocks of similarities on the GPU when there is one."""
+    device = "cuda" if torch.cuda.is_available() else None
+    budget = config.memory_budget_mb * 2**20
+    return {
+        data.task.name: score_task(data, plan.keys[data.task.name], vectors["candidates"],
+                                   vectors[f"queries:{data.task.name}"], budget, device=device)
+        for data in datas
+    }  # fmt: skip
+
+
 def score_task(
-    data: TaskData,
+    data: UVRBTaskData,
     keys: dict,
     candidates: KeyedVectors,
     queries: KeyedVectors,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    memory_budget: int = 64 * 2**20,
     device: str | None = None,
 ) -> dict:
     """Rank, score and report one task. Inputs that failed to encode are left out of the
@@ -303,15 +200,110 @@ def score_task(
         for q in data.queries
         if keys["queries"][q.id] in failed_q
     ]
-    return {
+    record = {
         **metrics,
         "main_metric": data.task.main_metric,
         "num_queries": len(data.queries),
         "num_corpus": len(data.corpus),
+        "ranking": data.ranking,
         "complete": not skipped_c and not skipped_q,
         "skipped_queries": skipped_q,
         "skipped_candidates": skipped_c,
     }
+    if data.ranking_note:
+        record["ranking_note"] = data.ranking_note
+    return record
 
 
-__all__ = ["KeyedVectors", "UVRBRunConfig", "plan_encoding", "run_uvrb", "score_task"]
+def write_results(
+    config: UVRBRunConfig, datas: list[UVRBTaskData], task_results: dict[str, dict], record: dict[str, Any]
+) -> dict:
+    """``results.json`` and ``tasks/<TASK>.json`` under ``config.output``, then the tables and plot
+    (`report.write_report`); returns the results record."""
+    output = Path(config.output)
+    (output / "tasks").mkdir(parents=True, exist_ok=True)
+    for name, result in task_results.items():
+        (output / "tasks" / f"{name}.json").write_text(json.dumps(result, indent=2))
+    results = {
+        "model": config.model_label or config.model,
+        **record,
+        "tasks": task_results,
+        "aggregate": aggregate({name: r["main_score"] for name, r in task_results.items()}),
+        "config": {k: v for k, v in asdict(config).items() if k not in ("show_progress_bar",)},
+    }
+    (output / RESULTS_FILE).write_text(json.dumps(results, indent=2))
+    from .report import write_report
+
+    write_report(results, output)
+    return results
+
+
+def run_uvrb(config: UVRBRunConfig) -> dict | None:
+    """Run UVRB; returns the results dict on the main process (``None`` on the others).
+
+    Writes ``results.json`` (per-task metrics, aggregates, the data record with each task's
+    manifest, the model record, encoding counts), ``results.md`` (paper-style tables) and
+    ``radar.png`` under ``config.output``.
+    """
+    from accelerate.utils import gather_object
+
+    state = process_state()
+    start = time.perf_counter()
+    cache_dir = Path(config.cache_dir) if config.cache_dir else Path(config.output) / "embedding_cache"
+    if state.is_main_process:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    with state.main_process_first():  # downloads and extraction: once, by the main process
+        datas, source = load_tasks(config)
+    model = _load_encoder(config, state)
+    frames = FramesReading.for_sampling(config.frames_protocol, config.frames_fps, model.describe()["sampling"])
+    with state.main_process_first():  # file hashing: by the main process; the others read its memo
+        fingerprints = Fingerprints(cache_dir / "content-keys.json", writable=state.is_main_process)
+        plan = plan_encoding(datas, fingerprints, frames)
+        fingerprints.save()
+    encoder = CachedEncoder(model, cache_dir, flush_every=config.flush_every, fingerprints=fingerprints)
+    # each process encodes every num_processes-th unique input of each job
+    mine = slice(state.process_index, None, state.num_processes)
+    encode_all(plan, encoder, config, share=mine, show=config.show_progress_bar and state.is_local_main_process)
+    encoded = sum(gather_object([encoder.num_encoded])) if state.num_processes > 1 else encoder.num_encoded
+    state.wait_for_everyone()
+    if not state.is_main_process:
+        return None
+    vectors = encode_all(plan, encoder, config)  # every vector, read back (the other processes' shards too)
+    task_results = score_all(datas, plan, vectors, config)
+    lovr = config.lovr_videos
+    record = {
+        "encoder": encoder.describe(),
+        "data": {**source, "frames": frames.record(), "tasks": {d.task.name: task_manifest(d, lovr) for d in datas}},
+        "encoding": {
+            "unique_inputs": sum(len(job.keys) for job in plan.jobs.values()),
+            "candidates_per_task_total": sum(len(d.corpus) for d in datas),
+            "candidates_unique": len(plan.candidates.keys),
+            "encoded_this_run": encoded,
+            "num_processes": state.num_processes,
+            "cache_problems": encoder.problems,  # damaged cache files, set aside and encoded again
+        },
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    return write_results(config, datas, task_results, record)
+
+
+def _load_encoder(config: UVRBRunConfig, state: PartialState) -> Encoder:
+    device = config.device or (str(state.device) if state.num_processes > 1 else None)  # None: best available
+    return load_encoder(
+        config.model, kind=config.encoder, revision=config.revision, device=device, dtype=config.dtype,
+        sampling=config.sampling, trust_remote_code=config.trust_remote_code,
+    )  # fmt: skip
+
+
+__all__ = [
+    "EncodingPlan",
+    "KeyedVectors",
+    "UVRBRunConfig",
+    "encode_all",
+    "load_tasks",
+    "plan_encoding",
+    "run_uvrb",
+    "score_all",
+    "score_task",
+    "write_results",
+]

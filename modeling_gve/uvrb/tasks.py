@@ -56,6 +56,12 @@ class UVRBTask:
         ranking (`"corpus"` or `"per-query"`): rank the whole corpus, or only each query's own
             candidate list (MS-TI / MS-TV, MomentSeeker style).
         source (`str`): where the data comes from (for cards).
+        media_license (`str`): the terms under which the task's videos and images may be
+            re-hosted: the license id of the source's card where it covers the media (``"mit"``,
+            ``"cc-by-4.0"``), ``"index-only"`` (the source forbids re-hosting its videos: publish
+            the JSONL, not the media) or ``"unknown"`` (not established by this project).
+            ``gve hub push-dataset`` uploads index-only or unknown media only when told
+            ``--allow-redistribution``.
     """
 
     name: str
@@ -71,6 +77,7 @@ class UVRBTask:
     hub_folder: str = ""
     ranking: Ranking = "corpus"
     source: str = ""
+    media_license: str = "unknown"
 
     def __post_init__(self) -> None:
         if not self.hub_folder:
@@ -148,6 +155,7 @@ TASKS: dict[str, UVRBTask] = {
             num_queries=1000,
             num_corpus=1000,
             source="Xu et al. (2025), caption field",
+            media_license="mit",
         ),
         UVRBTask(
             name="CRB-S",
@@ -161,6 +169,7 @@ TASKS: dict[str, UVRBTask] = {
             num_queries=1000,
             num_corpus=1000,
             source="Xu et al. (2025), spatial_caption field",
+            media_license="mit",
         ),
         UVRBTask(
             name="VDC-O",
@@ -187,6 +196,7 @@ TASKS: dict[str, UVRBTask] = {
             num_queries=1000,
             num_corpus=1000,
             source="Xu et al. (2025), temporal_caption field",
+            media_license="mit",
         ),
         UVRBTask(
             name="CMRB",
@@ -200,6 +210,7 @@ TASKS: dict[str, UVRBTask] = {
             num_queries=728,
             num_corpus=1071,
             source="Lin et al. (2025), camera motion annotations",
+            media_license="cc-by-4.0",
         ),
         UVRBTask(
             name="DREAM-E",
@@ -226,6 +237,7 @@ TASKS: dict[str, UVRBTask] = {
             num_queries=8854,
             num_corpus=8854,
             source="Cai et al. (2025), clip theme annotations",
+            media_license="index-only",  # LoVR's clips and videos come from LongVideoBench: index only
         ),
         UVRBTask(
             name="PEV-K",
@@ -252,6 +264,7 @@ TASKS: dict[str, UVRBTask] = {
             num_queries=100,
             num_corpus=467,
             source="Cai et al. (2025), full-length video captions",
+            media_license="index-only",  # LongVideoBench's policy: index only
         ),
         UVRBTask(
             name="VDC-D",
@@ -319,6 +332,7 @@ TASKS: dict[str, UVRBTask] = {
             num_queries=467,
             num_corpus=467,
             source="Cai et al. (2025), one short clip per long video as the query",
+            media_license="index-only",  # LongVideoBench's policy: index only
         ),
     )
 }

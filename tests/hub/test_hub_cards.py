@@ -1,8 +1,11 @@
 """Hub cards parse back with huggingface_hub and say what the files and the results hold: the GVE
 model card (metadata, model-index and .eval_results equal to a real `gve uvrb` results.json, the
 checkpoint's own sampling settings and prompts), the UVRB dataset card and eval.yaml (generated from
-the registry; configs load with `datasets`), the UVRB metric card (checked-in copy = generator output)."""
+the registry; configs load with `datasets`), the UVRB metric card (checked-in copy = generator output).
+The cards' layout lives in the templates, and the cards package never calls back into the publishing
+library."""
 
+import ast
 import copy
 import json
 import shutil
@@ -17,8 +20,7 @@ from uvrb_helpers import TEST_SAMPLING, mini_uvrb
 from hub_cards.gve_model import (
     EVAL_RESULTS_FILE,
     build_gve_model_card,
-    load_uvrb_results,
-    sampling_table,
+    sampling_rows,
     training_record,
     write_gve_model_card,
 )
@@ -26,11 +28,19 @@ from hub_cards.uvrb_dataset import (
     EVALUATION_FRAMEWORKS,
     SOURCE_LICENSES,
     build_eval_yaml,
+    build_uvrb_dataset_card,
     dataset_configs,
     write_uvrb_dataset_card,
 )
 from hub_cards.uvrb_metric_card import METRIC_DIR, build_uvrb_metric_card
-from modeling_gve.hub.checks import HubCheckError, check_dataset_card, check_eval_yaml, check_model_card
+from modeling_gve.hub.checks import (
+    HubCheckError,
+    check_dataset_card,
+    check_eval_yaml,
+    check_model_card,
+    load_uvrb_results,
+    publishable_tasks,
+)
 from modeling_gve.processing_gve import SamplingConfig
 from modeling_gve.uvrb import TASKS
 from modeling_gve.uvrb.metrics import METRIC_NAMES
@@ -128,6 +138,11 @@ def test_the_card_checker_accepts_it_and_catches_edits(model_card_folder, result
     readme.write_text(readme.read_text().replace("type: hit_rate_at_1", "type: hit_rate_at_2", 1))
     with pytest.raises(HubCheckError, match="model-index does not hold"):
         check_model_card(edited, results)
+    shutil.copyfile(model_card_folder / "README.md", readme)
+    changed = copy.deepcopy(results)  # a score the card does not hold: the checker reads the results itself
+    changed["tasks"]["CMRB"]["nDCG@10"] = 1.0 - changed["tasks"]["CMRB"]["nDCG@10"] / 2
+    with pytest.raises(HubCheckError, match="model-index does not hold"):
+        check_model_card(edited, changed)
     readme.write_text(readme.read_text().replace("    metrics:\n", "    metricz:\n", 1))
     with pytest.raises(HubCheckError, match="does not parse as a ModelCard"):
         check_model_card(edited, results)
@@ -138,28 +153,35 @@ def test_results_files_are_checked_before_publishing(results, tmp_path):
     tampered["aggregate"]["AVG-D"] += 0.01
     path = tmp_path / "results.json"
     path.write_text(json.dumps(tampered))
-    with pytest.raises(ValueError, match="aggregate AVG-D .* does not follow from the task scores"):
+    with pytest.raises(HubCheckError, match="aggregate AVG-D .* does not follow from the task scores"):
         load_uvrb_results(path)
     tampered = copy.deepcopy(results)
     tampered["tasks"]["CMRB"]["main_score"] = tampered["tasks"]["CMRB"]["R@1"] + 0.5
     path.write_text(json.dumps(tampered))
-    with pytest.raises(ValueError, match="CMRB: main_score .* is not its R@10"):
+    with pytest.raises(HubCheckError, match="CMRB: main_score .* is not its R@10"):
         load_uvrb_results(path)
     tampered = copy.deepcopy(results)
     tampered["tasks"]["MSRVT"] = tampered["tasks"].pop("MSRVTT")
     path.write_text(json.dumps(tampered))
-    with pytest.raises(ValueError, match="did you mean 'MSRVTT'"):
+    with pytest.raises(HubCheckError, match="did you mean 'MSRVTT'"):
         load_uvrb_results(path)
+
+
+def test_results_validation_moved_to_the_checks_with_a_shim(results_path):
+    import hub_cards.gve_model
+
+    with pytest.warns(FutureWarning, match="use modeling_gve.hub.checks.load_uvrb_results instead"):
+        old = hub_cards.gve_model.load_uvrb_results
+    assert old is load_uvrb_results and old(results_path)["tasks"]
 
 
 def test_incomplete_tasks_are_refused_unless_allowed_with_a_note(tiny_converted, results, tmp_path):
     partial = copy.deepcopy(results)
     partial["tasks"]["DiDeMo"].update(complete=False, skipped_candidates=[{"id": "v1", "reason": "corrupt"}])
-    with pytest.raises(ValueError, match=r"incomplete for DiDeMo \(0 queries, 1 videos skipped\)"):
-        build_gve_model_card(tiny_converted, repo_id="me/x", results=partial, base_model=BASE_MODEL)
-    write_gve_model_card(
-        tmp_path, tiny_converted, repo_id="me/x", results=partial, base_model=BASE_MODEL, include_incomplete=True
-    )
+    with pytest.raises(HubCheckError, match=r"incomplete for DiDeMo \(0 queries, 1 videos skipped\)"):
+        publishable_tasks(partial)
+    assert publishable_tasks(partial, allow_incomplete=True) == list(TASKS)
+    write_gve_model_card(tmp_path, tiny_converted, repo_id="me/x", results=partial, base_model=BASE_MODEL)
     entries = parse_eval_result_entries(yaml.safe_load((tmp_path / EVAL_RESULTS_FILE).read_text()))
     didemo = next(e for e in entries if e.task_id == "DiDeMo")
     assert "incomplete: 0 queries and 1 videos skipped" in didemo.notes
@@ -186,8 +208,9 @@ def test_sampling_defaults_come_from_the_checkpoint_and_sampling_config(model_ca
     for name in SamplingConfig().to_dict():
         assert f"| `{name}` |" in text
     assert "| `video_max_pixels` | 156,800 (200·28²) | 156,800 (200·28²) |" in text
-    changed = sampling_table(SamplingConfig().replace(max_frames=48, min_frames=48))
-    assert "| `max_frames` | **48** | 8 |" in changed and "| `fps` | `1.0` | `1.0` |" in changed
+    rows = {row["name"]: row for row in sampling_rows(SamplingConfig().replace(max_frames=48, min_frames=48))}
+    assert rows["max_frames"] == {"name": "max_frames", "value": "48", "default": "8", "changed": True}
+    assert rows["fps"] == {"name": "fps", "value": "`1.0`", "default": "`1.0`", "changed": False}
     # the prompts table is the checkpoint's saved prompts, in the paper's task order
     section = text.split("### Prompts")[1].split("## Evaluation")[0]
     rows = [line for line in section.splitlines() if line.startswith("| `") and "prompt_name" not in line]
@@ -297,8 +320,56 @@ def test_dataset_card_configs_must_point_at_files(uvrb_card_folder, tmp_path):
 
 def test_metric_card_is_generated_and_parses():
     checked_in = (METRIC_DIR / "README.md").read_text()
-    assert checked_in == str(build_uvrb_metric_card()), "run `python -m hub_cards.uvrb_metric_card`"
+    regenerate = "build_uvrb_metric_card().save(METRIC_DIR / 'README.md') (hub_cards.uvrb_metric_card)"
+    assert checked_in == str(build_uvrb_metric_card()), f"the checked-in metric card is stale: {regenerate}"
     card = SpaceCard.load(METRIC_DIR / "README.md")
     assert card.data.sdk == "gradio" and card.data.app_file == "app.py" and "evaluate" in card.data.tags
     assert "one of " + ", ".join(TASKS) + "." in card.text
-    assert 'evaluate.load("my-org/uvrb")' in str(build_uvrb_metric_card("my-org/uvrb"))
+    # the installed folder, not a path that works only from the repository root
+    assert 'evaluate.load("hub_cards/uvrb_metric")' not in checked_in
+    assert (
+        "evaluate.load(str(METRIC_DIR))" in checked_in
+        and "from hub_cards.uvrb_metric_card import METRIC_DIR" in checked_in
+    )
+    space = str(build_uvrb_metric_card("my-org/uvrb"))
+    assert 'evaluate.load("my-org/uvrb")' in space and "needs only `evaluate` and `datasets`" in space
+    assert "hub_cards/uvrb_metric" not in (METRIC_DIR / "uvrb_metric.py").read_text()
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_templates_lay_out_the_cards_and_python_passes_values():
+    """No markdown table or section is assembled in the cards' Python: the templates loop."""
+    cards = Path(METRIC_DIR).parent
+    for module in cards.glob("*.py"):
+        assert "|---" not in module.read_text(), f"{module.name} builds a markdown table"
+    for template in ("gve_model.md", "uvrd_dataset.md", "uvrb_dataset.md"):
+        assert "{% for" in (cards / "templates" / template).read_text(), template
+
+
+def test_cards_never_call_back_into_the_publishing_library():
+    """Calls go one way, modeling_gve.hub -> hub_cards (the deprecation shims resolve by name)."""
+    cards = Path(METRIC_DIR).parent
+    for module in [*cards.glob("*.py"), *cards.glob("uvrb_metric/*.py")]:
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("modeling_gve.hub"), f"{module.name} imports {node.module}"
+
+
+def test_the_cards_modules_are_not_scripts():
+    """One way to produce each artifact: the `gve hub` command."""
+    cards = Path(METRIC_DIR).parent
+    for module in cards.glob("*.py"):
+        text = module.read_text()
+        assert "__main__" not in text and "def main(" not in text, module.name
+
+
+def test_uvrb_card_says_which_media_may_be_redistributed(uvrb_card_folder):
+    text = DatasetCard.load(uvrb_card_folder / "README.md").text
+    section = text.split("## Licenses of the source datasets")[1]
+    lovr = next(line for line in section.splitlines() if line.startswith("| [LoVR]"))
+    assert "| index-only |" in lovr and "LoVR-TH, LoVR-V, LoVR-C2V" in lovr
+    assert "--allow-redistribution" in section and "This repo was published that way" not in section
+    published = str(build_uvrb_dataset_card(["MSRVTT", "LoVR-V"], redistributed=["MSRVTT", "LoVR-V"]))
+    assert "the right to redistribute the media\nof MSRVTT, LoVR-V." in published

@@ -17,25 +17,17 @@ from unittest import mock
 import pytest
 import torch
 import yaml
+from helpers import BLOCK_PACKAGE
 from hub_helpers import BASE_MODEL, uvrb_results_file, vsynflow_output
 from huggingface_hub import DatasetCard, ModelCard
 from uvrb_helpers import mini_uvrb
 
 from modeling_gve.cli import main
+from modeling_gve.hub.checks import BLOCK_PACKAGES
 from modeling_gve.uvrb import TASKS
 
 REPO = Path(__file__).resolve().parents[2]
-# Simulates a machine with only the Hub files: the gve package cannot be imported.
-WITHOUT_PACKAGE = textwrap.dedent(
-    """
-    import importlib.abc, sys
-    class _Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "modeling_gve" or name.startswith("modeling_gve."):
-                raise ModuleNotFoundError(f"No module named {name!r}")
-    sys.meta_path.insert(0, _Block())
-    """
-)
+WITHOUT_PACKAGE = BLOCK_PACKAGE  # a machine with only the Hub files: the gve package cannot be imported
 
 
 def run_python(code: str, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess:
@@ -243,7 +235,7 @@ def test_a_uvrb_folder_the_loader_rejects_is_refused(tmp_path_factory, tmp_path,
     folder = tmp_path / "uvrb"
     shutil.copytree(mini_uvrb(tmp_path_factory) / "MSRVTT", folder / "MSRVTT")
     (folder / "MSRVTT" / "videos" / "msrvtt_01.mp4").unlink()
-    err = _refused(["hub", "push-dataset", str(folder), "me/uvrb"], capsys)
+    err = _refused(["hub", "push-dataset", str(folder), "me/uvrb", "--allow-redistribution"], capsys)
     assert "UVRB task MSRVTT:" in err and "video 'msrvtt_01.mp4' not found" in err
 
 
@@ -265,7 +257,7 @@ def test_uvrb_dataset_dry_run_and_push(tmp_path_factory, tmp_path):
 
     mini = mini_uvrb(tmp_path_factory)
     out = tmp_path / "out"
-    assert main(["hub", "push-dataset", str(mini), "me/uvrb", "--dry-run", str(out)]) == 0
+    assert main(["hub", "push-dataset", str(mini), "me/uvrb", "--allow-redistribution", "--dry-run", str(out)]) == 0
     task_files = {f for f in files_of(mini) if f.split("/")[0] in TASKS}
     assert files_of(out) == task_files | {"README.md", "eval.yaml"}
     card = DatasetCard.load(out / "README.md")
@@ -278,7 +270,18 @@ def test_uvrb_dataset_dry_run_and_push(tmp_path_factory, tmp_path):
 
     fake = FakeApi()
     with fake.patch():
-        assert main(["hub", "push-dataset", str(mini), "me/uvrb", "--tasks", "CMP", "--revision", "v2"]) == 0
+        argv = [
+            "hub",
+            "push-dataset",
+            str(mini),
+            "me/uvrb",
+            "--tasks",
+            "CMP",
+            "--revision",
+            "v2",
+            "--allow-redistribution",
+        ]
+        assert main(argv) == 0
     fake.api.create_repo.assert_called_once_with("me/uvrb", repo_type="dataset", private=None, exist_ok=True)
     fake.api.create_branch.assert_called_once_with("me/uvrb", branch="v2", repo_type="dataset", exist_ok=True)
     assert fake.api.upload_folder.call_args.kwargs["repo_type"] == "dataset"
@@ -308,23 +311,87 @@ def test_vsynflow_dataset_dry_run_and_pull_request(tmp_path_factory, tmp_path):
     assert set(fake.uploaded) == published
 
 
-def test_metric_space_dry_run_computes_and_push(tmp_path):
+@pytest.fixture(scope="module")
+def metric_space(tmp_path_factory):
+    """`gve hub push-metric me/uvrb --dry-run` (its check loads the module in a fresh interpreter)."""
+    out = tmp_path_factory.mktemp("metric") / "space"
+    assert main(["hub", "push-metric", "me/uvrb", "--dry-run", str(out)]) == 0
+    return out
+
+
+def test_metric_space_dry_run_computes_and_push(metric_space, tmp_path):
     import evaluate
 
     from modeling_gve.uvrb.metrics import task_metrics
 
-    out = tmp_path / "out"
-    assert main(["hub", "push-metric", "me/uvrb", "--dry-run", str(out)]) == 0
-    assert files_of(out) == {"README.md", "app.py", "requirements.txt", "uvrb.py"}
+    out = metric_space
+    assert files_of(out) == {"README.md", "app.py", "requirements.txt", "uvrb.py", "uvrb_retrieval.py"}
     assert 'evaluate.load("me/uvrb")' in (out / "app.py").read_text()
     predictions, references = [["a", "b"], ["b", "a"]], [["a"], ["a"]]
     got = evaluate.load(str(out / "uvrb.py")).compute(predictions=predictions, references=references, task="MS-TV")
     assert got == task_metrics("MS-TV", predictions, references)
 
     fake = FakeApi()
-    with fake.patch():
-        assert main(["hub", "push-metric", "me/uvrb", "--requirement", "gve @ git+https://example.org/gve"]) == 0
+    with fake.patch(), mock.patch("modeling_gve.hub.publish.check_metric_folder"):  # checked in the dry run above
+        assert main(["hub", "push-metric", "me/uvrb", "--requirement", "gve @ git+https://example.org/gve",
+                     "--requirement", "datasets", "--requirement", "evaluate"]) == 0  # fmt: skip
     fake.api.create_repo.assert_called_once_with(
         "me/uvrb", repo_type="space", private=None, exist_ok=True, space_sdk="gradio"
     )
-    assert fake.uploaded["requirements.txt"] == b"gve @ git+https://example.org/gve\n"
+    assert fake.uploaded["requirements.txt"] == b"gve @ git+https://example.org/gve\ndatasets\nevaluate\n"
+
+
+def test_the_metric_space_needs_nothing_but_the_package_index(metric_space, tmp_path):
+    """requirements.txt names index packages only, and the staged module computes the package's
+    metrics in an interpreter that cannot import modeling_gve or hub_cards."""
+    import random
+
+    from modeling_gve.uvrb.metrics import task_metrics
+
+    out = metric_space
+    requirements = (out / "requirements.txt").read_text().split()
+    assert requirements == ["datasets", "evaluate>=0.4"]  # no `gve`: there is none on the package index
+    rng = random.Random(0)
+    corpus = [f"v{i}" for i in range(20)]
+    predictions = [rng.sample(corpus, 20) for _ in range(30)]
+    references = [rng.sample(corpus, rng.randint(1, 3)) for _ in range(30)]
+    code = BLOCK_PACKAGES + textwrap.dedent(
+        f"""
+        import json, evaluate
+        metric = evaluate.load({str(out / "uvrb.py")!r})
+        got = metric.compute(predictions={predictions!r}, references={references!r}, task="CMRB")
+        try:
+            metric.compute(predictions=[["a"]], references=[["a"]], task="LoVR-T")
+        except KeyError as err:
+            got["error"] = str(err)
+        print(json.dumps(got))
+        """
+    )
+    result = run_python(code, cwd=tmp_path, PYTHONPATH="", HF_MODULES_CACHE=str(tmp_path / "modules"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "did you mean 'LoVR-TH'" in got.pop("error")
+    assert got == pytest.approx(task_metrics("CMRB", predictions, references))
+
+
+@pytest.mark.slow
+def test_the_metric_space_loads_in_a_fresh_venv_without_the_package(tmp_path):
+    """A real fresh virtual environment with only what requirements.txt names (from the package
+    index, or pip's cache): the Space's module loads and computes."""
+    out = tmp_path / "space"
+    assert main(["hub", "push-metric", "me/uvrb", "--dry-run", str(out)]) == 0
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(out / "requirements.txt")]
+    installed = subprocess.run(pip, capture_output=True, text=True, timeout=600)
+    if installed.returncode != 0:
+        pytest.skip(f"the package index is not reachable: {installed.stderr.strip().splitlines()[-1:]}")
+    code = (
+        f"import evaluate; m = evaluate.load({str(out / 'uvrb.py')!r}); "
+        "print(m.compute(predictions=[['a', 'b']], references=[['b']], task='MSRVTT')['main_score'])"
+    )
+    env = {"PATH": os.environ["PATH"], "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)}
+    ran = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert ran.returncode == 0 and ran.stdout.strip().splitlines()[-1] == "0.0", ran.stderr[-3000:]

@@ -226,7 +226,7 @@ def test_reader_defaults_are_the_sampling_config_defaults():
         "fps": "fps", "min_frames": "min_frames", "max_frames": "max_frames", "num_frames": "num_frames",
         "min_pixels": "video_min_pixels", "max_pixels": "video_max_pixels", "max_total_pixels": "max_total_pixels",
         "max_source_pixels": "max_source_pixels", "seek_mode": "seek_mode", "num_threads": "num_threads",
-        "image_reader": "image_reader",
+        "decode_device": "decode_device", "image_reader": "image_reader",
     }
     image_names = {
         "min_pixels": "image_min_pixels", "max_pixels": "image_max_pixels", "max_source_pixels": "max_source_pixels",
@@ -244,6 +244,7 @@ def test_reader_defaults_are_the_sampling_config_defaults():
         "image_min_pixels": "DEFAULT_IMAGE_MIN_PIXELS", "image_max_pixels": "DEFAULT_IMAGE_MAX_PIXELS",
         "max_total_pixels": "DEFAULT_MAX_TOTAL_PIXELS", "max_source_pixels": "DEFAULT_MAX_SOURCE_PIXELS",
         "seek_mode": "DEFAULT_SEEK_MODE", "num_threads": "DEFAULT_NUM_THREADS", "image_reader": "DEFAULT_IMAGE_READER",
+        "decode_device": "DEFAULT_DECODE_DEVICE",
     }
     for option, constant in constants.items():
         assert getattr(config, option) == getattr(video, constant), option

@@ -257,7 +257,7 @@ def test_cpu_process_group_follows_accelerate_use_cpu(
     import accelerate
     import torch
 
-    from modeling_gve.uvrb.runner import _cpu_only
+    from modeling_gve.distributed import cpu_process_group
 
     made = []
 
@@ -277,4 +277,4 @@ def test_cpu_process_group_follows_accelerate_use_cpu(
     monkeypatch.setattr(accelerate, "PartialState", partial_state)
     with pytest.raises(Recorded):
         run(SynthesisConfig.from_values(settings(captioned, tmp_path / "out", "http://127.0.0.1:9")))
-    assert made == [expected] and _cpu_only() is expected
+    assert made == [expected] and cpu_process_group() is expected  # the rule the UVRB runner's process_state uses

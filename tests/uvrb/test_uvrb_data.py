@@ -9,7 +9,8 @@ import pytest
 
 from modeling_gve.testing.media import make_image, make_video
 from modeling_gve.uvrb import TASKS
-from modeling_gve.uvrb.data import UVRBDataError, hub_patterns, load_task, resolve_data
+from modeling_gve.uvrb.data import UVRBDataError, load_task
+from modeling_gve.uvrb.layout import hub_patterns, resolve_data
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,7 @@ def test_load_task_reads_videos_frames_and_merges_repeated_qids(tmp_path, clip):
     assert data.relevant == {"q0": {"v0"}, "7": {"v1", "v0"}}  # a repeated qid adds positives
     assert not data.corpus["v0"].is_frames and data.corpus["v0"].path.name == "v0.mp4"
     assert data.corpus["v1"].is_frames and data.corpus["v1"].path.name == "v1"
-    frames = data.corpus["v1"].as_input(frames_fps=2.0)
+    frames = data.corpus["v1"].as_input(2.0)
     assert len(frames.frames) == 3 and frames.fps == 2.0
     assert data.candidates is None and len(data.fingerprint) == 64
 
@@ -131,17 +132,31 @@ def test_missing_file_and_empty_frame_folder(tmp_path, clip):
         load_task(TASKS["DiDeMo"], tmp_path / "nowhere")
 
 
-def test_per_query_tasks_need_candidate_lists(tmp_path, clip):
+def test_per_query_candidates_from_the_data_or_the_whole_corpus(tmp_path, clip):
     folder = tmp_path / "MS-TI"
     shutil.copytree(_task(tmp_path, clip), folder)
     make_image(folder / "images" / "ref.png", size=(64, 48))
     _write(folder, "queries", [{"id": "m0", "text": "brighter", "image": "ref.png"}])
     _write(folder, "instances", [{"qid": "m0", "pos": ["v0"]}])
-    with pytest.raises(UVRBDataError, match="instances.jsonl:1: MS-TI ranks each query's own candidates"):
-        load_task(TASKS["MS-TI"], folder)
+    # no candidate lists in the data: the whole task corpus, said so
+    data = load_task(TASKS["MS-TI"], folder)
+    assert data.candidates is None and data.ranking == "corpus" and "not the paper's P@1" in data.ranking_note
+    with pytest.raises(UVRBDataError, match="instances.jsonl: MS-TI ranks each query's own candidates"):
+        load_task(TASKS["MS-TI"], folder, cmp_ranking="per-query")
+    # lists in the instances ('neg' ranked with 'pos')
     _write(folder, "instances", [{"qid": "m0", "pos": ["v0"], "neg": ["v1"]}])
     data = load_task(TASKS["MS-TI"], folder)
-    assert data.candidates == {"m0": ["v0", "v1"]} and data.queries[0].image.name == "ref.png"
+    assert data.candidates == {"m0": ["v0", "v1"]} and data.ranking == "per-query" and data.ranking_note is None
+    assert data.queries[0].image.name == "ref.png"
+    forced = load_task(TASKS["MS-TI"], folder, cmp_ranking="corpus")
+    assert forced.candidates is None and "--cmp-ranking corpus" in forced.ranking_note
+    # lists in the corpus: a query id, or a group shared with the query
+    _write(folder, "instances", [{"qid": "m0", "pos": ["v0"]}])
+    _write(folder, "corpus", [{"id": "v0", "video": "v0.mp4", "qid": "m0"}, {"id": "v1", "video": "v1.mp4"}])
+    assert load_task(TASKS["MS-TI"], folder).candidates == {"m0": ["v0"]}
+    _write(folder, "corpus", [{"id": "v0", "video": "v0.mp4", "group": 3}, {"id": "v1", "video": "v1.mp4", "group": 3}])
+    _write(folder, "queries", [{"id": "m0", "text": "brighter", "image": "ref.png", "group": 3}])
+    assert load_task(TASKS["MS-TI"], folder).candidates == {"m0": ["v0", "v1"]}
 
 
 def test_hub_download_is_limited_to_the_tasks(monkeypatch, tmp_path):
@@ -160,9 +175,12 @@ def test_hub_download_is_limited_to_the_tasks(monkeypatch, tmp_path):
     assert root == snapshot and source == {"data": "Alibaba-NLP/UVRB", "revision": "a" * 40}
     ((repo_id, kwargs),) = calls
     assert repo_id == "Alibaba-NLP/UVRB" and kwargs["repo_type"] == "dataset" and kwargs["revision"] == "main"
-    assert kwargs["allow_patterns"] == ["CRB-G/*", "MS-TV/*"]
-    assert kwargs["ignore_patterns"] == ["CRB-G/videos_frames/*", "MS-TV/videos_frames/*"]
-    assert hub_patterns(TASKS["PEV-K"], "frames")[0] == ["PEV-K/jsonl/*", "PEV-K/videos_frames/*", "PEV-K/images/*"]
+    allow, ignore = kwargs["allow_patterns"], kwargs["ignore_patterns"]
+    assert allow[:2] == ["CRB-G/*", "*/CRB-G/*"] and {"CRB-G.tar.gz", "*/MS-TV.tar.gz.*", "MS-TV.zip"} <= set(allow)
+    assert not [p for p in allow if "CRB-G" not in p and "MS-TV" not in p]  # the two tasks only
+    assert ignore == ["CRB-G/videos_frames/*", "*/CRB-G/videos_frames/*", "MS-TV/videos_frames/*",
+                      "*/MS-TV/videos_frames/*"]  # fmt: skip
+    assert hub_patterns(TASKS["PEV-K"], "frames")[0][:3] == ["PEV-K/jsonl/*", "PEV-K/videos_frames/*", "PEV-K/images/*"]
     with pytest.raises(ValueError, match="'all', 'videos', 'frames', 'none'"):
         hub_patterns(TASKS["PEV-K"], "raw")
     with pytest.raises(FileNotFoundError, match="no such folder"):

@@ -20,3 +20,18 @@ def test_radar_plot_keeps_the_callers_backend_and_writes_a_png(tmp_path):
         """
     )
     assert run_python(code, cwd=tmp_path, pythonpath=str(REPO)).split() == ["pdf", "False", "True"]
+
+
+def test_the_card_notes_a_frames_protocol_and_a_ranking_that_are_not_the_defaults():
+    import sys
+
+    sys.path.insert(0, str(REPO))
+    from hub_cards.gve_model import result_notes
+
+    record = {"complete": True, "ranking": "corpus", "ranking_note": "the whole task corpus is ranked"}
+    results = {"data": {"data": "Alibaba-NLP/UVRB", "frames": {"protocol": "video", "fps": 1.0}},
+               "tasks": {"MS-TI": record, "MSRVTT": {"complete": True}}}  # fmt: skip
+    assert result_notes(results, "MSRVTT") is None
+    assert result_notes(results, "MS-TI") == "the whole task corpus is ranked"
+    results["data"]["frames"] = {"protocol": "uniform", "fps": 1.0, "num_frames": 8}
+    assert result_notes(results, "MSRVTT") == "frame folders read with the 'uniform' protocol at 1.0 fps"

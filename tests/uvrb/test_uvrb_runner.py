@@ -71,7 +71,7 @@ def test_all_16_tasks_match_a_brute_force_reference(full_run, gve_model, mini):
     saved = json.loads((output / "results.json").read_text())
     assert (
         saved["tasks"] == results["tasks"]
-        and saved["data"]["tasks"]["MSRVTT"] == load_task(TASKS["MSRVTT"], mini / "MSRVTT").fingerprint
+        and saved["data"]["tasks"]["MSRVTT"]["fingerprint"] == load_task(TASKS["MSRVTT"], mini / "MSRVTT").fingerprint
     )
     markdown = (output / "results.md").read_text()
     assert "| GVE-3B (paper) | 0.544 | 0.431 |" in markdown and "| GVE-7B (paper) | 0.600 | 0.657 |" in markdown
@@ -185,7 +185,7 @@ def test_gve_sentence_transformers_checkpoint_gives_the_gve_scores(tiny_converte
                 runs["sentence-transformers"]["tasks"][name][metric]
             )
     datas = [load_task(TASKS[name], mini / name) for name in tasks]
-    video_keys = plan_encoding(datas, Fingerprints(None))[0].keys
+    video_keys = plan_encoding(datas, Fingerprints(None)).candidates.keys
     assert len(video_keys) == 13  # MSRVTT (shared with MSRVTT-I2V) 3, DiDeMo 3, MS-TV 4, LoVR 3
     embeddings = {}
     for kind in runs:  # the candidate (video) namespace of each run's cache
