@@ -107,8 +107,8 @@ def test_quantized_search_with_rescoring_keeps_the_neighbours(tmp_path):
 
 
 def test_a_table_stages_for_the_hub_as_a_dataset(tmp_path, capsys):
-    """`gve hub push-dataset TABLE REPO --dry-run OUT` stages the table's files (the hub helper owns
-    the publishing rules; this guards that an index stays publishable)."""
+    """`gve hub push-dataset TABLE REPO --dry-run OUT` stages the table (kind ``index``, from its
+    gve_index.json): rows, card, record and FAISS index, so a download is searchable."""
     from modeling_gve.cli import main
 
     corpus, _ = clustered(8, 1, 16, 0)
@@ -119,6 +119,9 @@ def test_a_table_stages_for_the_hub_as_a_dataset(tmp_path, capsys):
     )
     assert main(["hub", "push-dataset", str(tmp_path / "table"), "me/index", "--dry-run", str(tmp_path / "out")]) == 0
     staged = {p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()}
-    assert {"README.md", "gve_index.json", "index.faiss"} <= staged and any(
-        p.startswith("data/train-") for p in staged
-    )
+    assert staged == {
+        "README.md",
+        "gve_index.json",
+        "index.faiss",
+        *VideoIndex.open(tmp_path / "table").record["files"],
+    }
