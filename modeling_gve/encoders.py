@@ -651,17 +651,24 @@ class PendingWrites:
         self._clear()
 
 
+def recorded_reason(error: SkippedInput) -> str:
+    """The reason of a `CachedEncoder` failure without the input's name (for a report that names
+    the input itself)."""
+    return error.reason.removeprefix(f"{error.input}: ")
+
+
 def read_cache(cache: EmbeddingCache, inputs: Sequence[Any], keys: Sequence[str], dimension: int) -> EncodeResult:
     """The `EncodeResult` of ``inputs`` from ``cache``: vectors of the good ones in order, the
-    failed ones (named by their current description, with their recorded reason). Inputs stored as
-    several rows give each row, with ``spans``."""
+    failed ones (``reason``: their current description, then the reason recorded by content, so
+    a moved file is named where it is now; `recorded_reason` gives the reason alone). Inputs
+    stored as several rows give each row, with ``spans``."""
     failed, stored_spans = cache.errors, cache.spans
     good = [i for i, key in enumerate(keys) if key not in failed]
-    errors = [
-        SkippedInput(index=i, input=describe_item(inputs[i]), reason=failed[key])
-        for i, key in enumerate(keys)
-        if key in failed
-    ]
+    errors = []
+    for i, key in enumerate(keys):
+        if key in failed:
+            name = describe_item(inputs[i])
+            errors.append(SkippedInput(index=i, input=name, reason=f"{name}: {failed[key]}"))
     if not any(keys[i] in stored_spans for i in good):
         embeddings = cache.get([keys[i] for i in good]) if good else torch.empty(0, dimension)
         return EncodeResult(embeddings=embeddings, indices=good, errors=errors)
@@ -688,5 +695,6 @@ __all__ = [
     "detect_encoder",
     "load_encoder",
     "load_gve",
+    "recorded_reason",
     "st_video",
 ]

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..embedding_cache import Fingerprints, item_key, namespace_for
-from ..encoders import CachedEncoder
+from ..encoders import CachedEncoder, recorded_reason
 from ..segments import SegmentEncoder
 from .listing import INDEX_DIRNAME, LEGACY_CACHE_DIRNAME, Listing, Skipped, is_url, list_source
 from .table import RECORD_FILE, FaissKind, TableRows, read_record, write_table
@@ -146,7 +146,7 @@ def build_index(
         items, batch_size=batch_size, role="document", keys=keys, num_workers=num_workers,
         show_progress_bar=show_progress_bar,
     )  # fmt: skip
-    skipped = listing.skipped + [Skipped(listing.videos[e.index], e.reason) for e in result.errors]
+    skipped = listing.skipped + [Skipped(listing.videos[e.index], recorded_reason(e)) for e in result.errors]
     good = sorted(set(result.indices))
     folder = table_folder(root, encoder)
     previous = _previous_paths(folder)

@@ -87,9 +87,7 @@ def test_bad_inputs_are_recorded_other_failures_raised_and_retried(kind, tiny_ck
     result = CachedEncoder(encoder, tmp_path).encode(items, role="document")
     assert result.indices == [0] and [e.index for e in result.errors] == [1]
     error = result.errors[0]
-    # the reason is recorded by content, so it does not name the path (which may change: the report
-    # names the file where it is now); the input record does
-    assert "file not found" in error.reason and "gone.mp4" not in error.reason
+    assert "gone.mp4" in error.reason and "file not found" in error.reason
     # the record names the input briefly: its media path and the start of its text
     assert "gone.mp4" in error.input and caption[:20] in error.input and len(error.input) < 200
     with pytest.raises(ValueError, match=r"inputs\[1\] .*gone.mp4.*file not found"):
