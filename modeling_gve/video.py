@@ -773,6 +773,8 @@ def read_segments(
         GVEInputError: what `read_video` refuses, and a ``segment_seconds`` shorter than two frames
             of this video. Raised when met, possibly after some segments were yielded.
     """
+    # Over 60 lines: planning every segment's frames and the one ordered pass over them are one
+    # loop's state (the plans waiting for each frame); split, each half would need the other's.
     name = name or describe(source)
     total, native_fps, get_frame = _open_frames(
         source, name, seek_mode=seek_mode, num_threads=num_threads, decode_device=decode_device,

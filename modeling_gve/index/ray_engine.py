@@ -122,6 +122,8 @@ def fill_with_ray(
         num_actors: embedding actors (default: one per GPU of the cluster, else one).
         num_gpus_per_actor: GPUs per actor (default: 1 when the cluster has GPUs, else 0: CPU).
     """
+    # Over 60 lines: the pipeline and the driver's write loop share the names, keys and flush
+    # state of one run; split, they would pass all of it back and forth.
     import ray
 
     from ..encoders import PendingWrites
