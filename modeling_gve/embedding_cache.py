@@ -11,6 +11,12 @@ mismatched key list, or whose vectors are missing is reported by file name, set 
 ``*.corrupt``) and never trusted: its keys are encoded again. A garbled error log or settings file
 is reported and repaired the same way.
 
+An encoder with several rows per input (the segments of a video, `segments.SegmentEncoder`) stores
+each row under `segment_key` (the input's key and the row's time span) and, once its vectors are
+written, the input's record (``segments-*.jsonl``: key -> spans, each line with its checksum). An
+input counts as present only once its record is there, so a job killed between the two encodes
+it again.
+
 `item_key` is the one key of an encoder input: text as it is, media by a hash of their whole
 content (`content_key`), memoised by `Fingerprints` like git's index, so a moved or copied file
 keeps its vectors, an edited one does not, and an unchanged one is not read again.
@@ -191,6 +197,11 @@ def _array_record(value: Any) -> dict:
     return {"array": _digest(array.tobytes()), "shape": list(array.shape), "dtype": str(array.dtype)}
 
 
+def segment_key(key: str, span: Sequence[float]) -> str:
+    """The key of one row (time span ``(start, end)`` in seconds) of the input keyed ``key``."""
+    return _digest(json.dumps([key, round(float(span[0]), 6), round(float(span[1]), 6)]).encode())
+
+
 def model_fingerprint(model: Any) -> dict:
     """What identifies a model's weights: name, Hub commit, or a digest of a local folder's
     config and weight files (names, sizes, mtimes)."""
@@ -283,6 +294,7 @@ class EmbeddingCache:
         self.problems: list[str] = []
         self._where: dict[str, tuple[str, int]] = {}
         self._errors: dict[str, str] = {}
+        self._spans: dict[str, list[tuple[float, float]]] = {}
         self._read: set[str] = set()  # files already taken in (verified or set aside)
         self._check_settings(settings)
         self.refresh()
@@ -315,6 +327,36 @@ class EmbeddingCache:
             if errors_file.name not in self._read:
                 self._read.add(errors_file.name)
                 self._read_errors(errors_file)
+        for spans_file in sorted(self.root.glob("segments-*.jsonl")):
+            if spans_file.name not in self._read:
+                self._read.add(spans_file.name)
+                self._read_spans(spans_file)
+
+    def _read_spans(self, spans_file: Path) -> None:
+        good, bad = {}, []
+        try:
+            lines = spans_file.read_text().splitlines()
+        except (OSError, UnicodeDecodeError):
+            lines, bad = [], ["the file"]
+        for number, line in enumerate(lines, start=1):
+            try:
+                entry = json.loads(line) if line.strip() else None
+                if entry is None:
+                    continue
+                key, spans = str(entry["key"]), [(float(s), float(e)) for s, e in entry["spans"]]
+                if entry["sha256"] != _spans_checksum(key, spans) or not all(k in self._where for k in self._row_keys(key, spans)):
+                    raise ValueError
+                good[key] = spans
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                bad.append(f"line {number}")
+        self._spans.update(good)
+        if bad:  # keep the good records in a new file; the others' inputs are encoded again
+            self._set_aside(spans_file, reason=f"garbled, or naming vectors that are not there ({', '.join(bad)})")
+            self.put_spans(good)
+
+    @staticmethod
+    def _row_keys(key: str, spans: Sequence[tuple[float, float]]) -> list[str]:
+        return [segment_key(key, span) for span in spans]
 
     def _read_errors(self, errors_file: Path) -> None:
         good, bad = {}, []
@@ -346,7 +388,7 @@ class EmbeddingCache:
         self.problems.append(_report(file, reason))
 
     def __contains__(self, key: str) -> bool:
-        return key in self._where
+        return key in self._where or key in self._spans
 
     def __len__(self) -> int:
         return len(self._where)
@@ -356,11 +398,21 @@ class EmbeddingCache:
         """Keys recorded as failed, with the reason (not retried until their content changes)."""
         return dict(self._errors)
 
+    @property
+    def spans(self) -> dict[str, list[tuple[float, float]]]:
+        """Inputs stored as several rows (segments): key -> the ``(start, end)`` of each row."""
+        return dict(self._spans)
+
+    def get_rows(self, key: str) -> tuple[list[tuple[float, float]], torch.Tensor]:
+        """The spans and the ``(num_rows, dim)`` vectors of an input stored with `put_spans`."""
+        spans = self._spans[key]
+        return spans, self.get(self._row_keys(key, spans))
+
     def missing(self, keys: Iterable[str]) -> list[str]:
-        """Keys with neither an embedding nor a recorded error, in order, without duplicates."""
+        """Keys with neither an embedding (or rows) nor a recorded error, in order, without duplicates."""
         seen, out = set(), []
         for key in keys:
-            if key not in self._where and key not in self._errors and key not in seen:
+            if key not in self._where and key not in self._spans and key not in self._errors and key not in seen:
                 seen.add(key)
                 out.append(key)
         return out
@@ -400,6 +452,20 @@ class EmbeddingCache:
         self._read.add(f"{stem}.json")
         self._where.update((key, (f"{stem}.safetensors", row)) for row, key in enumerate(keys))
 
+    def put_spans(self, spans: Mapping[str, Sequence[tuple[float, float]]]) -> None:
+        """Record inputs stored as several rows: key -> the ``(start, end)`` of each row, whose
+        vectors must already be in the cache (`put` under `segment_key`)."""
+        if not spans:
+            return
+        lines = "".join(
+            json.dumps({"key": k, "spans": [list(x) for x in v], "sha256": _spans_checksum(k, v)}) + "\n"
+            for k, v in spans.items()
+        )
+        name = f"segments-{_unique()}.jsonl"
+        _atomic_write_text(self.root / name, lines)
+        self._read.add(name)
+        self._spans.update({k: [(float(s), float(e)) for s, e in v] for k, v in spans.items()})
+
     def put_errors(self, errors: dict[str, str]) -> None:
         """Record failed keys with their reason."""
         if not errors:
@@ -409,6 +475,10 @@ class EmbeddingCache:
         _atomic_write_text(self.root / name, lines)
         self._read.add(name)
         self._errors.update(errors)
+
+
+def _spans_checksum(key: str, spans: Sequence[Sequence[float]]) -> str:
+    return _digest(json.dumps([key, [[float(s), float(e)] for s, e in spans]]).encode())
 
 
 def _report(file: Path, reason: str) -> str:
@@ -440,6 +510,7 @@ __all__ = [
     "model_fingerprint",
     "namespace_for",
     "read_shard_keys",
+    "segment_key",
     "shard_checksum",
     "text_fingerprint",
 ]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,11 +42,11 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import torch
 from tqdm.auto import tqdm
 
-from .embedding_cache import EmbeddingCache, Fingerprints, item_key, model_fingerprint, namespace_for
-from .hub_ids import DEFAULT_MODEL
+from .embedding_cache import EmbeddingCache, Fingerprints, item_key, model_fingerprint, namespace_for, segment_key
+from .hub_ids import DEFAULT_MODEL, MODEL_SIZES
 from .modeling_gve import EncodeResult, GVEModel, SkippedInput, prefetch
 from .processing_gve import SamplingConfig, describe_item, read_item
-from .video import GVEInputError
+from .video import GVEInputError, SampledVideo
 
 EncoderKind = Literal["auto", "gve", "sentence-transformers"]
 Role = Literal["query", "document"]
@@ -59,6 +60,69 @@ def default_device() -> str:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
+
+
+def check_model_source(name_or_path: str, revision: str | None = None) -> None:
+    """Fail fast, in one line, when the model ``name_or_path`` cannot be had, before any work:
+    a path that does not exist or is not a checkpoint folder (no ``config.json``), a name that is
+    neither a folder nor a Hub repo id, or a Hub model that is not in the Hugging Face cache while
+    the Hub is offline (``HF_HUB_OFFLINE=1``), unreachable (one request, 10 s at most) or does not
+    have it. Each message says what was looked for and the fix (``--model PATH``).
+
+    Raises:
+        FileNotFoundError: a missing folder or file. ValueError: not a folder nor a repo id.
+        OSError: the Hub cannot provide it.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(
+                f"model folder {name_or_path} holds no config.json (looked for {path.resolve() / 'config.json'}); "
+                "give a GVE checkpoint folder (gve convert writes one) or a Hub id"
+            )
+        return
+    if path.exists():
+        raise FileNotFoundError(f"model {name_or_path}: is a file, not a checkpoint folder or a Hub id")
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    looks_local = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1 or os.sep != "/" and os.sep in name_or_path
+    try:
+        if looks_local:
+            raise HFValidationError(name_or_path)
+        validate_repo_id(name_or_path)
+    except HFValidationError:
+        raise FileNotFoundError(
+            f"model folder {name_or_path} not found (looked for {path.resolve()}); give a GVE checkpoint folder or "
+            f"a Hub id such as {DEFAULT_MODEL}"
+        ) from None
+    _check_hub_model(name_or_path, revision)
+
+
+def _check_hub_model(repo_id: str, revision: str | None) -> None:
+    """A Hub model in the cache, or one request to see that the Hub has it (see `check_model_source`)."""
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url, try_to_load_from_cache
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if isinstance(try_to_load_from_cache(repo_id, "config.json", revision=revision), str):
+        return
+    size = MODEL_SIZES.get(repo_id)
+    what = f"{repo_id} ({size} download)" if size else repo_id
+    if repo_id != DEFAULT_MODEL:  # the name may have been meant as a folder
+        what += f", which is not a folder here either (looked for {Path(repo_id).resolve()})"
+    fix = "or give a local checkpoint folder with --model PATH"
+    if constants.HF_HUB_OFFLINE:
+        raise OSError(f"{what} is not in the Hugging Face cache and the Hub is offline (HF_HUB_OFFLINE=1): go online, {fix}")
+    try:
+        get_hf_file_metadata(hf_hub_url(repo_id, "config.json", revision=revision), timeout=10)
+    except HfHubHTTPError as err:
+        status = getattr(err.response, "status_code", None)
+        if status in (401, 403, 404):
+            raise OSError(f"{what}: no such model on the Hub, or not visible to you (HTTP {status}); {fix}") from None
+        raise OSError(f"the Hugging Face Hub could not serve {what} (HTTP {status}): try again later, {fix}") from None
+    except Exception as err:  # noqa: BLE001 - connection refused, DNS, timeout, proxy: the Hub cannot be reached
+        raise OSError(
+            f"cannot reach the Hugging Face Hub ({type(err).__name__}) to download {what}: connect, set HF_ENDPOINT, {fix}"
+        ) from None
 
 
 def load_gve(
@@ -75,6 +139,7 @@ def load_gve(
     checkpoint folder, or a converted/trained one. Hub downloads honour ``revision``,
     ``HF_HUB_OFFLINE`` and the Hugging Face cache.
     """
+    check_model_source(name_or_path, revision)
     device = device or default_device()
     if dtype is None:
         dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
@@ -243,20 +308,7 @@ class SentenceTransformerEncoder:
     def _load(self, item: Any) -> Any:
         """One input -> what ST takes: text, a PIL image, a video dict, or a dict of them."""
         loaded = read_item(item, self.sampling_config)  # GVE's frame sampling and resizing
-        videos = []
-        for sampled in loaded.videos:
-            frames = sampled.frames.permute(0, 2, 3, 1).numpy()  # (T, H, W, 3) uint8
-            # The array is a video of its own: T frames at the sampled rate, so that the model's
-            # processor (which may sample again) gets the right temporal positions.
-            count = len(sampled.frames_indices)
-            metadata = {
-                "fps": sampled.sampled_fps,
-                "frames_indices": list(range(count)),
-                "total_num_frames": count,
-                "width": frames.shape[2],
-                "height": frames.shape[1],
-            }
-            videos.append({"array": frames, "video_metadata": metadata})
+        videos = [st_video(sampled) for sampled in loaded.videos]
         out: dict[str, Any] = {}
         if loaded.text is not None:
             out["text"] = loaded.text
@@ -335,6 +387,22 @@ class SentenceTransformerEncoder:
         return EncodeResult(embeddings=embeddings, indices=indices, errors=errors)
 
 
+def st_video(sampled: SampledVideo) -> dict:
+    """GVE's sampled frames of one video as sentence-transformers' video dict (``array`` and
+    ``video_metadata``). The array is a video of its own: its frames at the sampled rate, so that a
+    processor that samples again keeps them all and gets the right temporal positions."""
+    frames = sampled.frames.permute(0, 2, 3, 1).numpy()  # (T, H, W, 3) uint8
+    count = len(sampled.frames_indices)
+    metadata = {
+        "fps": sampled.sampled_fps,
+        "frames_indices": list(range(count)),
+        "total_num_frames": count,
+        "width": frames.shape[2],
+        "height": frames.shape[1],
+    }
+    return {"array": frames, "video_metadata": metadata}
+
+
 def detect_encoder(name_or_path: str, revision: str | None = None) -> Literal["gve", "sentence-transformers"]:
     """``"gve"`` for a GVE / Qwen2.5-VL checkpoint (``config.json`` model_type ``gve`` or
     ``qwen2_5_vl``), else ``"sentence-transformers"`` (also when the folder or Hub repo has no
@@ -406,16 +474,18 @@ def load_encoder(
 
 class CachedEncoder:
     """An `Encoder` whose vectors go through an on-disk cache under ``cache`` (one `EmbeddingCache`
-    namespace per model, settings and prompt): only inputs the cache lacks are encoded, in chunks of
-    ``flush_every`` written as they finish (an interrupted job resumes; several processes can fill one
-    folder); inputs that fail are recorded with the reason and reported, not retried until their
+    namespace per model, settings and prompt): only inputs the cache lacks are encoded, and what is
+    encoded is written every ``flush_every`` inputs or ``flush_seconds``, whichever comes first (an
+    interrupted job resumes; several processes can fill one folder); inputs that fail are recorded with the reason and reported, not retried until their
     content changes; any other failure (out of memory, a broken model) is raised and nothing is
     recorded for it. Damaged cache files are reported in `problems` and their inputs encoded again.
 
     Args:
         encoder: the `Encoder` to wrap.
         cache: the cache folder.
-        flush_every: inputs per shard, the most an interruption loses.
+        flush_every: inputs per shard at most.
+        flush_seconds: write what is encoded at least this often (``None``: by count only); with
+            ``flush_every``, the most an interruption loses.
         fingerprints: the memo of file content keys (default: ``<cache>/content-keys.json``).
 
     Attributes:
@@ -424,9 +494,9 @@ class CachedEncoder:
 
     def __init__(
         self, encoder: Encoder, cache: str | os.PathLike, *, flush_every: int = 64,
-        fingerprints: Fingerprints | None = None,
+        flush_seconds: float | None = 30.0, fingerprints: Fingerprints | None = None,
     ):  # fmt: skip
-        self.encoder, self.root, self.flush_every = encoder, Path(cache), flush_every
+        self.encoder, self.root, self.flush_every, self.flush_seconds = encoder, Path(cache), flush_every, flush_seconds
         self.fingerprints = fingerprints or Fingerprints(self.root / "content-keys.json")
         self.dimension: int = encoder.dimension
         self.num_encoded = 0
@@ -483,7 +553,8 @@ class CachedEncoder:
         cache = self.store(role, instruction)
         self.num_encoded += fill_cache(
             self.encoder, cache, inputs, keys, instruction=instruction, batch_size=batch_size,
-            flush_every=self.flush_every, num_workers=num_workers, show_progress_bar=show_progress_bar, role=role,
+            flush_every=self.flush_every, flush_seconds=self.flush_seconds, num_workers=num_workers,
+            show_progress_bar=show_progress_bar, role=role,
         )  # fmt: skip
         result = read_cache(cache, inputs, keys, self.dimension)
         if on_error == "raise" and result.errors:
@@ -503,11 +574,15 @@ def fill_cache(
     flush_every: int,
     num_workers: int,
     show_progress_bar: bool,
+    flush_seconds: float | None = None,
     **encode_kwargs: Any,
 ) -> int:
-    """Encode (``encoder.encode(..., on_error="skip")``) the inputs whose keys ``cache`` lacks,
-    ``flush_every`` at a time, storing vectors and failures as each chunk finishes. Returns how
-    many inputs were encoded."""
+    """Encode (``encoder.encode(..., on_error="skip")``) the inputs whose keys ``cache`` lacks, one
+    batch at a time, storing vectors and failures every ``flush_every`` inputs or ``flush_seconds``
+    (whichever comes first) and at the end. Returns how many inputs were encoded.
+
+    The progress bar counts inputs, with their rate and the time left. Failures are stored with
+    their reason only: they are reported under the input's current name (`read_cache`)."""
     todo = cache.missing(keys)
     if todo:
         cache.refresh()  # what other processes wrote since
@@ -517,43 +592,109 @@ def fill_cache(
         first.setdefault(key, index)
     progress = tqdm(total=len(todo), desc=f"Encoding ({len(first) - len(todo)} cached)", unit="item",
                     disable=not show_progress_bar or not todo)  # fmt: skip
-    for start in range(0, len(todo), flush_every):
-        chunk = todo[start : start + flush_every]
+    pending = PendingWrites(cache)
+    step = max(1, min(batch_size, flush_every))
+    for start in range(0, len(todo), step):
+        chunk = todo[start : start + step]
         result = encoder.encode(
             [inputs[first[k]] for k in chunk], instruction=instruction, batch_size=batch_size, on_error="skip",
             num_workers=num_workers, **encode_kwargs,
         )  # fmt: skip
-        cache.put([chunk[i] for i in result.indices], result.embeddings)
-        cache.put_errors({chunk[e.index]: f"{e.input}: {e.reason}" for e in result.errors})
+        pending.add(chunk, result)
         progress.update(len(chunk))
+        if pending.count >= flush_every or (flush_seconds is not None and pending.age >= flush_seconds):
+            pending.flush()
+    pending.flush()
     progress.close()
     return len(todo)
 
 
+class PendingWrites:
+    """Encoded results not yet written to a cache: `add` an encoded chunk, `flush` to write it
+    (vectors, then the segment records that name them, then failures)."""
+
+    def __init__(self, cache: EmbeddingCache):
+        self.cache = cache
+        self._clear()
+
+    def _clear(self) -> None:
+        self.keys: list[str] = []
+        self.vectors: list[torch.Tensor] = []
+        self.errors: dict[str, str] = {}
+        self.spans: dict[str, list[tuple[float, float]]] = {}
+        self.count = 0
+        self.since = time.monotonic()
+
+    @property
+    def age(self) -> float:
+        return time.monotonic() - self.since
+
+    def add(self, chunk: Sequence[str], result: EncodeResult) -> None:
+        """One encoded chunk (``chunk``: the keys of its inputs): rows under the input's key, or,
+        for an encoder with several rows per input (``result.spans``), under `segment_key`."""
+        if result.spans is None:
+            self.keys += [chunk[i] for i in result.indices]
+        else:
+            for index, span in zip(result.indices, result.spans):
+                self.spans.setdefault(chunk[index], []).append(span)
+                self.keys.append(segment_key(chunk[index], span))
+        if result.indices:
+            self.vectors.append(result.embeddings)
+        self.errors.update({chunk[e.index]: e.reason for e in result.errors})
+        self.count += len(chunk)
+
+    def flush(self) -> None:
+        if self.keys:
+            self.cache.put(self.keys, torch.cat(self.vectors))
+        self.cache.put_spans(self.spans)  # after the vectors they name
+        self.cache.put_errors(self.errors)
+        self._clear()
+
+
+def recorded_reason(error: SkippedInput) -> str:
+    """The reason of a `CachedEncoder` failure without the input's name (for a report that names
+    the input itself)."""
+    return error.reason.removeprefix(f"{error.input}: ")
+
+
 def read_cache(cache: EmbeddingCache, inputs: Sequence[Any], keys: Sequence[str], dimension: int) -> EncodeResult:
     """The `EncodeResult` of ``inputs`` from ``cache``: vectors of the good ones in order, the
-    failed ones (named briefly, with their recorded reason)."""
-    failed = cache.errors
+    failed ones (``reason``: their current description, then the reason recorded by content, so
+    a moved file is named where it is now; `recorded_reason` gives the reason alone). Inputs
+    stored as several rows give each row, with ``spans``."""
+    failed, stored_spans = cache.errors, cache.spans
     good = [i for i, key in enumerate(keys) if key not in failed]
-    errors = [
-        SkippedInput(index=i, input=describe_item(inputs[i]), reason=failed[key])
-        for i, key in enumerate(keys)
-        if key in failed
-    ]
-    embeddings = cache.get([keys[i] for i in good]) if good else torch.empty(0, dimension)
-    return EncodeResult(embeddings=embeddings, indices=good, errors=errors)
+    errors = []
+    for i, key in enumerate(keys):
+        if key in failed:
+            name = describe_item(inputs[i])
+            errors.append(SkippedInput(index=i, input=name, reason=f"{name}: {failed[key]}"))
+    if not any(keys[i] in stored_spans for i in good):
+        embeddings = cache.get([keys[i] for i in good]) if good else torch.empty(0, dimension)
+        return EncodeResult(embeddings=embeddings, indices=good, errors=errors)
+    indices, spans, row_keys = [], [], []
+    for i in good:
+        for span in stored_spans[keys[i]]:
+            indices.append(i)
+            spans.append(span)
+            row_keys.append(segment_key(keys[i], span))
+    return EncodeResult(embeddings=cache.get(row_keys), indices=indices, errors=errors, spans=spans)
 
 
 __all__ = [
     "DEFAULT_MODEL",
     "CachedEncoder",
     "Encoder",
+    "PendingWrites",
     "EncoderKind",
     "GVEEncoder",
     "Role",
     "SentenceTransformerEncoder",
+    "check_model_source",
     "default_device",
     "detect_encoder",
     "load_encoder",
     "load_gve",
+    "recorded_reason",
+    "st_video",
 ]

@@ -3,5 +3,7 @@
 in its help without loading the model code."""
 
 DEFAULT_MODEL = "Alibaba-NLP/GVE-3B"
+# Download sizes named in the one-line "cannot get the model" errors.
+MODEL_SIZES = {"Alibaba-NLP/GVE-3B": "~7.5 GB"}
 
-__all__ = ["DEFAULT_MODEL"]
+__all__ = ["DEFAULT_MODEL", "MODEL_SIZES"]

@@ -24,8 +24,8 @@ from transformers.modeling_outputs import ModelOutput
 from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, Qwen2_5_VLPreTrainedModel
 
 from .configuration_gve import GVEConfig
-from .processing_gve import GVEProcessor, check_text
-from .video import GVEInputError, check_decode_device
+from .processing_gve import GVEProcessor, LoadedItem, check_text, describe_item, input_errors, video_options
+from .video import GVEInputError, SampledSegment, check_decode_device, describe, read_segments, segment_windows
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
 # 4.x (`model.layers.*`, `visual.*`); 5.x saves use `model.language_model.*`, `model.visual.*`.
@@ -70,6 +70,61 @@ class EncodeResult:
     """
 
     embeddings: torch.Tensor
+    indices: list[int]
+    errors: list[SkippedInput] = field(default_factory=list)
+    spans: list[tuple[float, float]] | None = None  # (start, end) seconds of each row, for segment encoders
+
+
+@dataclass
+class Segment:
+    """One segment of a video and its embedding.
+
+    Attributes:
+        start (`float`): seconds, the time of the segment's first frame.
+        end (`float`): seconds, the time just after its last frame.
+        embedding (`torch.FloatTensor` of shape `(hidden_size,)`).
+    """
+
+    start: float
+    end: float
+    embedding: torch.Tensor
+
+
+@dataclass
+class VideoSegments:
+    """The segments of one video (`GVEModel.encode_segments`).
+
+    Attributes:
+        segments (`list[Segment]`): in time order.
+        video_embedding (`torch.FloatTensor` of shape `(hidden_size,)`, *optional*): the whole-video
+            vector (``include_video=True``), equal to ``encode([video])[0]``.
+    """
+
+    segments: list[Segment]
+    video_embedding: torch.Tensor | None = None
+
+    @property
+    def embeddings(self) -> torch.Tensor:
+        """`torch.FloatTensor` of shape `(num_segments, hidden_size)`."""
+        return torch.stack([s.embedding for s in self.segments])
+
+    @property
+    def spans(self) -> list[tuple[float, float]]:
+        """``(start, end)`` seconds of each segment."""
+        return [(s.start, s.end) for s in self.segments]
+
+
+@dataclass
+class SegmentsResult:
+    """What `encode_segments(..., on_error="skip")` returns.
+
+    Attributes:
+        videos (`list[VideoSegments]`): one per good video.
+        indices (`list[int]`): position in ``videos`` of each of them.
+        errors (`list[SkippedInput]`): the videos that were skipped, with the reason.
+    """
+
+    videos: list[VideoSegments]
     indices: list[int]
     errors: list[SkippedInput] = field(default_factory=list)
 
@@ -312,6 +367,69 @@ class GVEModel(GVEPreTrainedModel):
             return EncodeResult(embeddings=stacked, indices=indices, errors=errors)
         return stacked
 
+    @torch.inference_mode()
+    def encode_segments(
+        self,
+        videos: Sequence[Any] | Any,
+        segment_seconds: float = 10.0,
+        stride_seconds: float | None = None,
+        *,
+        instruction: str | None = None,
+        batch_size: int = 8,
+        include_video: bool = False,
+        on_error: Literal["raise", "skip"] = "raise",
+        show_progress_bar: bool = False,
+        num_workers: int = 1,
+        padding_side: Literal["right", "left"] = "right",
+        **sampling: Any,
+    ) -> list[VideoSegments] | SegmentsResult:
+        """Embed each video by segments of ``segment_seconds``: per video, its segments with their
+        ``start`` and ``end`` (seconds) and embedding, each segment embedded with GVE's protocol as
+        if it were a video of its own (8 frames spread over the segment by default; the per-call
+        ``sampling`` options apply to every segment).
+
+        Segments start every ``stride_seconds`` (default: back to back) and the last one ends with
+        the video, so it may be shorter; a video shorter than one segment is one segment, equal
+        to the whole-video vector; a tail of fewer than 2 frames joins the segment before it; a
+        ``segment_seconds`` shorter than 2 frames of a video is an error for that video (see
+        `video.segment_windows`). Each video is read by one decoder, its frames in increasing order,
+        and only segments in progress are held: memory does not grow with the video's length.
+
+        Args:
+            videos: a list of videos: paths, bytes, file objects, torchcodec ``VideoDecoder``s,
+                ``VideoFrames``, ``{"frames": ..., "fps": ...}`` or ``{"video": ...}`` dicts (a bare
+                string is a path here). A single video is treated as a list of one.
+            segment_seconds, stride_seconds: segment length and the time between segment starts.
+            instruction: system-turn instruction; default: the candidate prompt (segments are
+                candidates).
+            batch_size: segments per forward pass (results do not depend on it).
+            include_video: also return each whole-video vector (``video_embedding``).
+            on_error: ``"raise"`` stops at the first bad video with a `GVEInputError` naming it;
+                ``"skip"`` returns a `SegmentsResult` listing the bad ones.
+            show_progress_bar: a tqdm bar over videos.
+            num_workers: threads reading videos ahead of the model, one video each (0: inline).
+            padding_side, sampling: as for `encode`.
+
+        Returns:
+            a `VideoSegments` per video, or a `SegmentsResult` when ``on_error="skip"``.
+        """
+        if instruction is not None:
+            check_text(instruction, "instruction", "the instruction")
+        processor = self.processor
+        config = processor.sampling_config(**sampling)
+        check_decode_device(config.decode_device)  # a missing GPU is the setup's fault, not a video's
+
+        def prepare(segment: SampledSegment, name: str) -> dict:
+            item = LoadedItem(text=None, images=[], videos=[segment.video], name=name)
+            return processor.tokenize_item(item, instruction, config)
+
+        result = embed_segments(
+            videos, segment_seconds, stride_seconds, sampling=config, prepare=prepare,
+            embed=lambda features: self._embed_features(features, padding_side), include_video=include_video,
+            batch_size=batch_size, on_error=on_error, num_workers=num_workers, show_progress_bar=show_progress_bar,
+        )  # fmt: skip
+        return result if on_error == "skip" else result.videos
+
     def prepare_inputs(
         self,
         batch: Mapping[str, torch.Tensor],
@@ -442,13 +560,186 @@ def prefetch(
             yield pending.popleft().result()
 
 
+
+def embed_segments(
+    videos: Sequence[Any] | Any,
+    segment_seconds: float,
+    stride_seconds: float | None,
+    *,
+    sampling: Any,
+    prepare: Callable[[SampledSegment, str], Any],
+    embed: Callable[[list[Any]], torch.Tensor],
+    include_video: bool = False,
+    batch_size: int = 8,
+    on_error: Literal["raise", "skip"] = "raise",
+    num_workers: int = 1,
+    show_progress_bar: bool = False,
+) -> SegmentsResult:
+    """The segment pipeline of `GVEModel.encode_segments`, for any embedder: each video's segments
+    read by `read_segments` with the ``sampling`` settings (a `SamplingConfig`) in reader threads
+    (`ordered_streams`), turned into model inputs by ``prepare(segment, video_name)`` there, and
+    embedded ``batch_size`` at a time by ``embed(list_of_prepared) -> (n, hidden_size)``.
+
+    Raises:
+        ValueError: bad ``segment_seconds`` / ``stride_seconds`` / ``on_error``, before any work.
+        GVEInputError: a bad video, with ``on_error="raise"`` (named ``videos[i] ...``).
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    segment_windows(0, 1.0, segment_seconds, stride_seconds)  # the options, checked before any work
+    if isinstance(videos, (str, bytes, Mapping)) or not isinstance(videos, Sequence):
+        videos = [videos]
+    options = {"segment_seconds": segment_seconds, "stride_seconds": stride_seconds, "include_video": include_video}
+
+    def segments_of(video: Any) -> Iterator[Any]:
+        """``[start, end, whole, prepared]`` per segment, or the video's `GVEInputError` last."""
+        try:
+            source, name = _video_source(video)
+            with input_errors(name):
+                for segment in read_segments(source, name=name, **options, **video_options(sampling)):
+                    yield [segment.start, segment.end, segment.whole, prepare(segment, name)]
+        except GVEInputError as err:
+            yield err
+
+    from tqdm.auto import tqdm
+
+    rows: list[list[list]] = [[] for _ in videos]  # per video: [start, end, whole, prepared -> embedding]
+    failed: dict[int, GVEInputError] = {}
+    batch: list[list] = []
+    progress = tqdm(total=len(videos), desc="Encoding segments", unit="video", disable=not show_progress_bar)
+    for index, row in ordered_streams(segments_of, videos, num_workers=num_workers, ahead=2 * batch_size):
+        progress.update(index - progress.n)
+        if isinstance(row, GVEInputError):
+            if on_error == "raise":
+                progress.close()
+                raise GVEInputError(f"videos[{index}] {row.input}", row.reason) from row.__cause__
+            failed[index] = row
+            continue
+        rows[index].append(row)
+        batch.append(row)
+        if len(batch) == batch_size:
+            _embed_batch(batch, embed)
+            batch = []
+    if batch:
+        _embed_batch(batch, embed)
+    progress.update(len(videos) - progress.n)
+    progress.close()
+    return _segments_result(rows, failed)
+
+
+def _embed_batch(batch: list[list], embed: Callable[[list[Any]], torch.Tensor]) -> None:
+    """Embed the prepared inputs of a batch of rows, replacing each by its embedding."""
+    for row, embedding in zip(batch, embed([row[-1] for row in batch])):
+        row[-1] = embedding
+
+
+def _segments_result(rows: list[list[list]], failed: dict[int, GVEInputError]) -> SegmentsResult:
+    videos, indices, errors = [], [], []
+    for index, video_rows in enumerate(rows):
+        if index in failed:  # its segments read before the failure are dropped with it
+            errors.append(SkippedInput(index=index, input=failed[index].input, reason=failed[index].reason))
+            continue
+        segments = [Segment(start, end, embedding) for start, end, whole, embedding in video_rows if not whole]
+        whole = [embedding for *_, is_whole, embedding in video_rows if is_whole]
+        videos.append(VideoSegments(segments=segments, video_embedding=whole[0] if whole else None))
+        indices.append(index)
+    return SegmentsResult(videos=videos, indices=indices, errors=errors)
+
+
+def _video_source(video: Any) -> tuple[Any, str]:
+    """What `encode_segments` reads for one of its inputs, and its name: a ``{"video": v}`` dict is
+    ``v``; an input holding text or an image is refused (segments are of a video)."""
+    if isinstance(video, Mapping) and "frames" not in video:
+        extra = sorted(str(k) for k in video if k != "video")
+        if extra or "video" not in video:
+            name = describe_item(video)
+            raise GVEInputError(name, f"encode_segments takes videos; this input holds {', '.join(extra) or 'no video'}")
+        video = video["video"]
+        if isinstance(video, (list, tuple)):
+            raise GVEInputError(describe(video), "encode_segments takes one video per input, got a list")
+    return video, describe(video)
+
+
+@dataclass
+class _Crash:
+    """An unexpected exception in a reader thread, re-raised by the consumer."""
+
+    error: BaseException
+
+
+def ordered_streams(
+    make: Callable[[Any], Iterable[Any]], items: Sequence[Any], num_workers: int, ahead: int
+) -> Iterator[tuple[int, Any]]:
+    """``(i, value)`` for each value of ``make(items[i])``, items in order. With ``num_workers`` > 0,
+    that many items are produced at once, each in its own thread and at most ``ahead`` values
+    ahead of the consumer: memory is bounded whatever the length of one item's stream (the
+    segments of a long video). An exception in ``make`` is raised here; leaving the loop early
+    stops the threads."""
+    if num_workers <= 0:
+        for index, item in enumerate(items):
+            yield from ((index, value) for value in make(item))
+        return
+    import queue
+    import threading
+
+    stop, done = threading.Event(), object()
+
+    def put(box: queue.Queue, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce(item: Any, box: queue.Queue) -> None:
+        try:
+            for value in make(item):
+                if not put(box, value):
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the consumer, which raises it
+            put(box, _Crash(err))
+        put(box, done)
+
+    boxes: dict[int, queue.Queue] = {}
+    threads: list[threading.Thread] = []
+
+    def start(index: int) -> None:
+        boxes[index] = queue.Queue(maxsize=max(1, ahead))
+        thread = threading.Thread(target=produce, args=(items[index], boxes[index]), daemon=True)
+        thread.start()
+        threads.append(thread)
+
+    try:
+        for index in range(min(num_workers, len(items))):
+            start(index)
+        for index in range(len(items)):
+            box = boxes.pop(index)
+            while (value := box.get()) is not done:
+                if isinstance(value, _Crash):
+                    raise value.error
+                yield index, value
+            if index + num_workers < len(items):
+                start(index + num_workers)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
 __all__ = [
     "EncodeResult",
     "GVEModel",
     "GVEModelOutput",
     "GVEPreTrainedModel",
+    "Segment",
+    "SegmentsResult",
     "SkippedInput",
+    "VideoSegments",
     "default_num_workers",
+    "embed_segments",
+    "ordered_streams",
     "pool_last_token",
     "prepare_item",
     "to_model_inputs",

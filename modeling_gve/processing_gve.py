@@ -460,26 +460,27 @@ def _read_parsed(parsed: ParsedItem, sampling: SamplingConfig) -> LoadedItem:
         )
         for image in parsed.images
     ]
-    videos = [
-        read_video(
-            video,
-            fps=sampling.fps,
-            min_frames=sampling.min_frames,
-            max_frames=sampling.max_frames,
-            num_frames=sampling.num_frames,
-            min_pixels=sampling.video_min_pixels,
-            max_pixels=sampling.video_max_pixels,
-            max_total_pixels=sampling.max_total_pixels,
-            max_source_pixels=sampling.max_source_pixels,
-            seek_mode=sampling.seek_mode,
-            num_threads=sampling.num_threads,
-            cap_pixels_per_frame=sampling.cap_pixels_per_frame,
-            decode_device=sampling.decode_device,
-            image_reader=sampling.image_reader,
-        )
-        for video in parsed.videos
-    ]
+    videos = [read_video(video, **video_options(sampling)) for video in parsed.videos]
     return LoadedItem(text=parsed.text, images=images, videos=videos, name=parsed.name)
+
+
+def video_options(sampling: SamplingConfig) -> dict:
+    """The keyword arguments of `read_video` (and `read_segments`) that ``sampling`` sets."""
+    return {
+        "fps": sampling.fps,
+        "min_frames": sampling.min_frames,
+        "max_frames": sampling.max_frames,
+        "num_frames": sampling.num_frames,
+        "min_pixels": sampling.video_min_pixels,
+        "max_pixels": sampling.video_max_pixels,
+        "max_total_pixels": sampling.max_total_pixels,
+        "max_source_pixels": sampling.max_source_pixels,
+        "seek_mode": sampling.seek_mode,
+        "num_threads": sampling.num_threads,
+        "cap_pixels_per_frame": sampling.cap_pixels_per_frame,
+        "decode_device": sampling.decode_device,
+        "image_reader": sampling.image_reader,
+    }
 
 
 class GVEProcessor(Qwen2_5_VLProcessor):
@@ -709,6 +710,7 @@ __all__ = [
     "format_prompt",
     "parse_item",
     "read_item",
+    "video_options",
     "DEFAULT_INSTRUCTION",
     "EMBED_TOKEN",
 ]

@@ -1,50 +1,48 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""Search a folder of videos by text, image or video (the library of `gve search DIR QUERY`).
+"""Search videos by text, image or video (the library of ``gve search FOLDER_OR_INDEX QUERY``).
 
-The videos under DIR are embedded once with GVE and cached in ``DIR/.gve_cache`` (a
-`CachedEncoder`: keyed by file content, model and preprocessing settings), so later searches
-only embed the query and whatever files are new or changed.
+A folder (or a list of videos) is indexed first (`index.build_index`: only new or changed files
+are embedded, into ``FOLDER/.gve_index``), then searched; an index table (``gve index`` output,
+or a copy of it) is searched as it is. Hits are videos ranked by their best segment (or their
+whole-video vector), or with ``moments=True`` the segments themselves.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ._deprecation import moved_names
 from .directions import INSTRUCTIONS, of
-from .encoders import CachedEncoder, GVEEncoder
-from .modeling_gve import GVEModel
+from .index.listing import VIDEO_EXTENSIONS, Skipped, list_videos, unreadable_reason
+from .index.table import Hit
 
-VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
-CACHE_DIRNAME = ".gve_cache"
+# How long `--moments` segments are when no --segment-seconds is given.
+DEFAULT_MOMENT_SECONDS = 10.0
 
 
 @dataclass
-class SearchHit:
-    rank: int
-    score: float
-    path: str
+class SearchResult:
+    """The hits of one query, and what indexing the source reported."""
+
+    hits: list[Hit]
+    skipped: list[Skipped] = field(default_factory=list)
+    summary: Any = None
 
 
 def find_videos(folder: str | Path) -> list[Path]:
-    """Video files under ``folder`` (recursive, sorted), skipping the cache folder.
+    """Video files under ``folder`` (recursive, sorted), without the index folder; entries that
+    cannot be read are left out (`index.list_videos` lists them with the reason).
 
     Raises:
         FileNotFoundError: ``folder`` is not a folder or holds no video file.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: not a folder")
-    videos = sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in VIDEO_EXTENSIONS and CACHE_DIRNAME not in p.parts and p.is_file()
-    )
-    if not videos:
-        raise FileNotFoundError(f"{folder}: no video files ({', '.join(sorted(VIDEO_EXTENSIONS))})")
-    return videos
+    listing = list_videos(folder)
+    if not listing.videos:
+        raise FileNotFoundError(f"{folder}: no readable video files ({len(listing.skipped)} skipped)")
+    return [Path(v) for v in listing.videos]
 
 
 def build_query(
@@ -73,8 +71,81 @@ def build_query(
     return item, instruction
 
 
+def check_query_files(query: Any) -> None:
+    """Fail before any work when a query's image or video file cannot be read, saying where it
+    was looked for.
+
+    Raises:
+        FileNotFoundError: a missing, unreadable, empty or not-a-file query file.
+    """
+    for kind in ("image", "video"):
+        value = query.get(kind) if isinstance(query, dict) else None
+        if isinstance(value, (str, os.PathLike)):
+            reason = unreadable_reason(value)
+            if reason is not None:
+                where = os.path.abspath(value)
+                reason = "file not found" if reason.startswith("cannot be read (no such file") else reason
+                raise FileNotFoundError(f"--{kind} {value}: {reason} (looked for {where})")
+
+
+def search(
+    encoder: Any,
+    target: str | os.PathLike,
+    query: Any,
+    *,
+    instruction: str,
+    top_k: int = 5,
+    moments: bool = False,
+    segment_seconds: float | None = None,
+    precision: str = "float32",
+    rescore: bool = True,
+    **index_options: Any,
+) -> SearchResult:
+    """Search ``target``: an index table (a ``gve index`` output folder), or a folder / list of
+    videos, indexed first with ``index_options`` (`index.build_index`; ``moments`` without
+    ``segment_seconds`` uses `DEFAULT_MOMENT_SECONDS`).
+
+    Args:
+        encoder: a `GVEEncoder` of the model the index was (or is to be) built with.
+        query: a GVE input (text, ``{"image": ...}``, ``{"text": ..., "video": ...}``...).
+        moments: rank segments rather than videos.
+        precision, rescore: see `index.VideoIndex.search`.
+    """
+    from .index.build import build_index
+    from .index.table import RECORD_FILE, VideoIndex, read_record
+
+    summary = None
+    if (Path(target) / RECORD_FILE).is_file():
+        check_index_model(read_record(target), encoder)
+        table = VideoIndex.open(target)
+    else:
+        if moments and segment_seconds is None:
+            segment_seconds = DEFAULT_MOMENT_SECONDS
+        precisions = (precision,) if precision != "float32" else ()
+        summary = build_index(encoder, target, segment_seconds=segment_seconds, precisions=precisions, **index_options)
+        table = VideoIndex.open(summary.index)
+    query_embedding = encoder.encode([query], instruction=instruction, role="query", on_error="raise").embeddings
+    hits = table.search(query_embedding, top_k, moments=moments, precision=precision, rescore=rescore)[0]
+    return SearchResult(hits=hits, skipped=summary.skipped if summary else [], summary=summary)
+
+
+def check_index_model(record: dict, encoder: Any) -> None:
+    """The query model must be the index's (name and weights).
+
+    Raises:
+        ValueError: it is another model, naming both.
+    """
+    made_with = record.get("model") or {}
+    query = {k: v for k, v in (encoder.describe() or {}).items() if k in made_with}
+    if query != made_with:
+        raise ValueError(
+            f"the index was built with {made_with.get('model')!r} and the query model is {query.get('model')!r}: "
+            f"search it with --model {made_with.get('model')} (or rebuild the index with this model)"
+        )
+
+
 def search_folder(
-    model: GVEModel,
+    model: Any,
     folder: str | Path,
     query: Any,
     *,
@@ -84,34 +155,20 @@ def search_folder(
     show_progress_bar: bool = True,
     num_workers: int = 2,
     videos: list[Path] | None = None,
-) -> tuple[list[SearchHit], list[tuple[str, str]]]:
-    """Rank the videos under ``folder`` (or the given ``videos``, from `find_videos`) for ``query``.
+) -> tuple[list[Hit], list[tuple[str, str]]]:
+    """Rank the videos under ``folder`` for ``query`` (the folder is indexed in ``folder/.gve_index``).
 
     Returns:
         ``(hits, skipped)``: the best ``top_k`` videos with cosine scores, and the files that
         could not be embedded with the reason.
     """
-    folder = Path(folder)
-    videos = find_videos(folder) if videos is None else videos
-    cached = CachedEncoder(GVEEncoder(model), folder / CACHE_DIRNAME)
-    result = cached.encode(
-        [{"video": str(p)} for p in videos],
-        batch_size=batch_size,
-        role="document",
-        show_progress_bar=show_progress_bar,
-        num_workers=num_workers,
-    )
-    skipped = [(str(videos[e.index]), e.reason) for e in result.errors]
-    if not result.indices:
-        return [], skipped
-    query_embedding = model.encode([query], instruction=instruction)  # (1, D)
-    scores = (query_embedding @ result.embeddings.T)[0]  # (num_good,)
-    values, order = torch.topk(scores, min(top_k, scores.shape[0]))
-    hits = [
-        SearchHit(rank=r + 1, score=float(v), path=str(videos[result.indices[i]]))
-        for r, (v, i) in enumerate(zip(values.tolist(), order.tolist()))
-    ]
-    return hits, skipped
+    from .encoders import GVEEncoder
+
+    result = search(
+        GVEEncoder(model), folder, query, instruction=instruction, top_k=top_k, batch_size=batch_size,
+        show_progress_bar=show_progress_bar, num_workers=num_workers,
+    )  # fmt: skip
+    return result.hits, [(s.path, s.reason) for s in result.skipped]
 
 
 def _query_direction(kind: str) -> str:
@@ -127,7 +184,18 @@ __getattr__ = moved_names(
             lambda: {k: INSTRUCTIONS[_query_direction(k)] for k in ("text", "image", "video", "text+image", "text+video")},
         ),
         "query_direction": ("modeling_gve.directions.of(query_modalities, ['video']).name", lambda: _query_direction),
+        "SearchHit": "modeling_gve.index.table:Hit",
+        "CACHE_DIRNAME": "modeling_gve.index.listing:INDEX_DIRNAME",
     },
 )
 
-__all__ = ["SearchHit", "build_query", "find_videos", "search_folder"]
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "SearchResult",
+    "build_query",
+    "check_index_model",
+    "check_query_files",
+    "find_videos",
+    "search",
+    "search_folder",
+]

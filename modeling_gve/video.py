@@ -23,7 +23,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Literal, Union
+from typing import Any, Callable, Iterator, Literal, Union
 
 import numpy as np
 import torch
@@ -342,7 +342,9 @@ def _open_decoder(source: Any, name: str, seek_mode: str, num_threads: int, devi
     try:
         return VideoDecoder(source, seek_mode=seek_mode, num_ffmpeg_threads=num_threads, device=device)
     except (RuntimeError, ValueError) as err:
-        message = _decoder_message(err)
+        # FFmpeg repeats the file's path; the error names the input already, and a failure recorded
+        # by content must not name where the file was when it failed.
+        message = _decoder_message(err).replace(f" {source} ", " ") if isinstance(source, str) else _decoder_message(err)
         if device != "cpu" and ("CUDA" in message or "cuda" in message or "NVDEC" in message):
             # the build or the driver cannot decode on the GPU: a setup problem, not a bad input
             raise RuntimeError(
@@ -537,6 +539,57 @@ def _decoder_reader(decoder: Any, name: str, total: int) -> Any:
     return get_frame
 
 
+def _open_frames(
+    source: VideoInput, name: str, *, seek_mode: str, num_threads: int, max_source_pixels: int | None,
+    image_reader: str, decode_device: str = DEFAULT_DECODE_DEVICE,
+) -> tuple[int, float, Callable[[int], torch.Tensor]]:  # fmt: skip
+    """(frame count, native fps, index -> ``(3, H, W)`` uint8 frame at source resolution) of one
+    video input of any kind, checked: a usable frame rate, a frame size within the limits, at
+    least `FRAME_FACTOR` frames. The one opening step of `read_video` and `read_segments`."""
+    if isinstance(source, dict):
+        if "frames" not in source or "fps" not in source:
+            raise GVEInputError(name, "a video dict needs 'frames' and 'fps' keys")
+        source = VideoFrames(frames=source["frames"], fps=source["fps"], layout=source.get("layout"))
+    elif not isinstance(source, VideoFrames) and _is_webp(source):
+        source = webp_frames(source, name, max_source_pixels)
+
+    if isinstance(source, VideoFrames):
+        total, native_fps, get_frame = _frames_reader(source, name, image_reader)
+    else:
+        check_decode_device(decode_device)
+        decoder = _open_decoder(source, name, seek_mode, num_threads, decode_device)
+        meta = decoder.metadata
+        total = len(decoder)
+        native_fps = float(meta.average_fps or 0.0)
+        if not native_fps > 0 and meta.duration_seconds:
+            native_fps = total / meta.duration_seconds
+        if not 0 < native_fps < math.inf:
+            raise GVEInputError(name, "has no usable frame rate in its metadata")
+        if meta.height is not None and meta.width is not None:
+            _check_source_size(name, meta.height, meta.width, max_source_pixels)
+        get_frame = _decoder_reader(decoder, name, total)
+
+    if total == 0:
+        raise GVEInputError(name, "has no frames")
+    if total < FRAME_FACTOR:
+        raise GVEInputError(
+            name, f"has only {total} frame; a video needs at least {FRAME_FACTOR} (embed the frame as an image)"
+        )
+    return total, native_fps, get_frame
+
+
+def _frame_count(
+    name: str, total: int, native_fps: float, fps: float, min_frames: int, max_frames: int, num_frames: int | None
+) -> int:
+    """`smart_nframes` for one video (or segment), its refusal a `GVEInputError` naming it."""
+    try:
+        return smart_nframes(
+            total, native_fps, fps=fps, min_frames=min_frames, max_frames=max_frames, num_frames=num_frames
+        )
+    except ValueError as err:
+        raise GVEInputError(name, str(err)) from None
+
+
 def read_video(
     source: VideoInput,
     *,
@@ -593,41 +646,11 @@ def read_video(
     name = name or describe(source)
     if isinstance(source, SampledVideo):
         return _check_sampled(source, name)
-    if isinstance(source, dict):
-        if "frames" not in source or "fps" not in source:
-            raise GVEInputError(name, "a video dict needs 'frames' and 'fps' keys")
-        source = VideoFrames(frames=source["frames"], fps=source["fps"], layout=source.get("layout"))
-    elif not isinstance(source, VideoFrames) and _is_webp(source):
-        source = webp_frames(source, name, max_source_pixels)
-
-    if isinstance(source, VideoFrames):
-        total, native_fps, get_frame = _frames_reader(source, name, image_reader)
-    else:
-        check_decode_device(decode_device)
-        decoder = _open_decoder(source, name, seek_mode, num_threads, decode_device)
-        meta = decoder.metadata
-        total = len(decoder)
-        native_fps = float(meta.average_fps or 0.0)
-        if not native_fps > 0 and meta.duration_seconds:
-            native_fps = total / meta.duration_seconds
-        if not 0 < native_fps < math.inf:
-            raise GVEInputError(name, "has no usable frame rate in its metadata")
-        if meta.height is not None and meta.width is not None:
-            _check_source_size(name, meta.height, meta.width, max_source_pixels)
-        get_frame = _decoder_reader(decoder, name, total)
-
-    if total == 0:
-        raise GVEInputError(name, "has no frames")
-    if total < FRAME_FACTOR:
-        raise GVEInputError(
-            name, f"has only {total} frame; a video needs at least {FRAME_FACTOR} (embed the frame as an image)"
-        )
-    try:
-        nframes = smart_nframes(
-            total, native_fps, fps=fps, min_frames=min_frames, max_frames=max_frames, num_frames=num_frames
-        )
-    except ValueError as err:
-        raise GVEInputError(name, str(err)) from None
+    total, native_fps, get_frame = _open_frames(
+        source, name, seek_mode=seek_mode, num_threads=num_threads, decode_device=decode_device,
+        max_source_pixels=max_source_pixels, image_reader=image_reader,
+    )  # fmt: skip
+    nframes = _frame_count(name, total, native_fps, fps, min_frames, max_frames, num_frames)
     indices = sample_indices(total, nframes)
     lo, hi = video_pixel_bounds(nframes, min_pixels, max_pixels, max_total_pixels, cap_pixels_per_frame)
 
@@ -637,16 +660,186 @@ def read_video(
         if size is None:
             source_shape = tuple(frame.shape[-2:])
             _check_source_size(name, *source_shape, max_source_pixels)
-            try:
-                size = smart_resize(*source_shape, min_pixels=lo, max_pixels=hi)
-            except ValueError as err:
-                raise GVEInputError(name, str(err)) from None
+            size = _target_size(name, source_shape, lo, hi)
         elif tuple(frame.shape[-2:]) != source_shape:
             raise GVEInputError(name, f"frame {i} is {tuple(frame.shape[-2:])}, unlike the first frame {source_shape}")
         frames.append(_resize(frame, size).cpu())  # a no-op for CPU frames; GPU frames come back resized
     return SampledVideo(
         frames=torch.stack(frames), fps=native_fps, frames_indices=indices, total_num_frames=total, source=name
     )
+
+
+def _target_size(name: str, shape: tuple[int, int], lo: int, hi: int) -> tuple[int, int]:
+    """`smart_resize` of a ``(height, width)`` source frame, its refusal a `GVEInputError`."""
+    try:
+        return smart_resize(*shape, min_pixels=lo, max_pixels=hi)
+    except ValueError as err:
+        raise GVEInputError(name, str(err)) from None
+
+
+# --------------------------------------------------------------------------- segments
+
+
+def segment_windows(
+    total_frames: int, fps: float, segment_seconds: float, stride_seconds: float | None = None
+) -> list[tuple[int, int]]:
+    """The frame ranges ``[first, stop)`` of a video's segments: a segment starts every
+    ``stride_seconds`` (default ``segment_seconds``: back to back) and holds the frames whose time
+    ``index / fps`` lies in ``[start, start + segment_seconds)``. The last segment ends with the video,
+    so it may be shorter (a short tail); a video shorter than one segment is one segment, the whole
+    video. A tail of fewer than `FRAME_FACTOR` frames joins the segment before it.
+
+    Raises:
+        ValueError: ``segment_seconds`` or ``stride_seconds`` is not positive, or a segment would
+            hold fewer than `FRAME_FACTOR` frames at this ``fps`` (the message says which length works).
+    """
+    stride_seconds = segment_seconds if stride_seconds is None else stride_seconds
+    for option, value in (("segment_seconds", segment_seconds), ("stride_seconds", stride_seconds)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+            raise ValueError(f"{option} must be a positive number of seconds, got {value!r}")
+    length = segment_seconds * fps  # frames per segment (fractional)
+    if length < FRAME_FACTOR and total_frames > length:
+        raise ValueError(
+            f"segment_seconds={segment_seconds:g} holds {length:.2g} frame(s) of a {fps:g} fps video; a segment needs "
+            f"at least {FRAME_FACTOR} frames: use segment_seconds >= {FRAME_FACTOR / fps:.3g}"
+        )
+
+    def frame_at(seconds: float) -> int:  # the first frame whose time is >= seconds (tolerant to float noise)
+        return math.ceil(seconds * fps - 1e-6)
+
+    windows: list[tuple[int, int]] = []
+    step = 0
+    while (first := frame_at(step * stride_seconds)) < total_frames:
+        stop = min(frame_at(step * stride_seconds + segment_seconds), total_frames)
+        if stop - first < FRAME_FACTOR and windows:  # a tail too short to embed on its own
+            windows[-1] = (windows[-1][0], total_frames)
+            break
+        windows.append((first, stop))
+        if stop == total_frames:
+            break
+        step += 1
+    return windows
+
+
+@dataclass
+class SampledSegment:
+    """One segment of a video as GVE sees it.
+
+    Attributes:
+        start (`float`): seconds, the time of its first frame (``index / native fps``).
+        end (`float`): seconds, the time just after its last frame.
+        video (`SampledVideo`): its frames, sampled over the segment alone by the video rule
+            (``frames_indices`` count from the segment's first frame, ``total_num_frames`` is the
+            segment's frame count), so a segment embeds as the same frames cut into a file would.
+        whole (`bool`): this is the whole video (``include_video=True``), not a segment.
+    """
+
+    start: float
+    end: float
+    video: SampledVideo
+    whole: bool = False
+
+
+@dataclass
+class _SegmentPlan:
+    """The frames one segment needs, and those already read and resized."""
+
+    first: int
+    stop: int
+    indices: list[int]
+    bounds: tuple[int, int]
+    whole: bool
+    size: tuple[int, int] | None = None
+    frames: list = field(default_factory=list)
+
+
+def read_segments(
+    source: VideoInput,
+    *,
+    segment_seconds: float,
+    stride_seconds: float | None = None,
+    include_video: bool = False,
+    fps: float = DEFAULT_FPS,
+    min_frames: int = DEFAULT_MIN_FRAMES,
+    max_frames: int = DEFAULT_MAX_FRAMES,
+    num_frames: int | None = None,
+    min_pixels: int = DEFAULT_VIDEO_MIN_PIXELS,
+    max_pixels: int = DEFAULT_VIDEO_MAX_PIXELS,
+    max_total_pixels: int = DEFAULT_MAX_TOTAL_PIXELS,
+    max_source_pixels: int | None = DEFAULT_MAX_SOURCE_PIXELS,
+    seek_mode: str = DEFAULT_SEEK_MODE,
+    num_threads: int = DEFAULT_NUM_THREADS,
+    cap_pixels_per_frame: bool = DEFAULT_CAP_PIXELS_PER_FRAME,
+    decode_device: str = DEFAULT_DECODE_DEVICE,
+    image_reader: str = DEFAULT_IMAGE_READER,
+    name: str | None = None,
+) -> Iterator[SampledSegment]:
+    """The segments of one video (`segment_windows`), each sampled and resized by `read_video`'s
+    rule applied to the segment alone (8 frames by default), yielded in order as soon as their
+    frames are read.
+
+    One decoder for the whole video; every frame any segment needs is decoded once, in increasing
+    order (one seek each at most, none within a keyframe interval), and only the frames of
+    segments not yet complete are held: memory does not grow with the video's length.
+
+    Args:
+        source, fps ... image_reader, name: as for `read_video`.
+        segment_seconds, stride_seconds: the windows (see `segment_windows`).
+        include_video: also yield the whole video (``whole=True``, last), sampled as `read_video` does.
+
+    Raises:
+        GVEInputError: what `read_video` refuses, and a ``segment_seconds`` shorter than two frames
+            of this video. Raised when met, possibly after some segments were yielded.
+    """
+    # Over 60 lines: planning every segment's frames and the one ordered pass over them are one
+    # loop's state (the plans waiting for each frame); split, each half would need the other's.
+    name = name or describe(source)
+    total, native_fps, get_frame = _open_frames(
+        source, name, seek_mode=seek_mode, num_threads=num_threads, decode_device=decode_device,
+        max_source_pixels=max_source_pixels, image_reader=image_reader,
+    )  # fmt: skip
+    try:
+        windows = segment_windows(total, native_fps, segment_seconds, stride_seconds)
+    except ValueError as err:
+        raise GVEInputError(name, str(err)) from None
+    spans = [(first, stop, False) for first, stop in windows] + ([(0, total, True)] if include_video else [])
+    plans, wanted = [], {}  # wanted: frame index -> the plans that take it
+    for first, stop, whole in spans:
+        label = name if whole else f"{name} [{first / native_fps:.3f}-{stop / native_fps:.3f} s]"
+        count = _frame_count(label, stop - first, native_fps, fps, min_frames, max_frames, num_frames)
+        plan = _SegmentPlan(
+            first, stop, [first + i for i in sample_indices(stop - first, count)],
+            video_pixel_bounds(count, min_pixels, max_pixels, max_total_pixels, cap_pixels_per_frame), whole,
+        )  # fmt: skip
+        plans.append(plan)
+        for index in plan.indices:
+            wanted.setdefault(index, []).append(plan)
+    source_shape = None
+    for index in sorted(wanted):
+        frame = get_frame(index)  # (3, H, W) uint8 at source resolution
+        if source_shape is None:
+            source_shape = tuple(frame.shape[-2:])
+            _check_source_size(name, *source_shape, max_source_pixels)
+        elif tuple(frame.shape[-2:]) != source_shape:
+            raise GVEInputError(name, f"frame {index} is {tuple(frame.shape[-2:])}, unlike the first frame {source_shape}")
+        resized: dict[tuple[int, int], torch.Tensor] = {}  # one resize per target size
+        for plan in wanted.pop(index):
+            plan.size = plan.size or _target_size(name, source_shape, *plan.bounds)
+            if plan.size not in resized:
+                resized[plan.size] = _resize(frame, plan.size).cpu()  # GPU frames come back resized
+            plan.frames.append(resized[plan.size])
+            if index == plan.indices[-1]:
+                yield SampledSegment(
+                    start=plan.first / native_fps,
+                    end=plan.stop / native_fps,
+                    video=SampledVideo(
+                        frames=torch.stack(plan.frames), fps=native_fps,
+                        frames_indices=[i - plan.first for i in plan.indices], total_num_frames=plan.stop - plan.first,
+                        source=name,
+                    ),  # fmt: skip
+                    whole=plan.whole,
+                )
+                plan.frames = []
 
 
 def _check_sampled(video: SampledVideo, name: str) -> SampledVideo:
@@ -835,12 +1028,15 @@ __all__ = [
     "VIDEO_FRAME_MAX_PIXELS",
     "GVEInputError",
     "SequentialDecoder",
+    "SampledSegment",
     "SampledVideo",
     "VideoFrames",
     "check_decode_device",
     "read_image",
+    "read_segments",
     "read_video",
     "sample_indices",
+    "segment_windows",
     "smart_nframes",
     "smart_resize",
     "to_rgb",

@@ -60,3 +60,17 @@ def media(tmp_path_factory) -> dict:
         "image2": make_image(root / "image2.jpg", size=(200, 150), seed=2),
         "root": root,
     }
+
+
+@pytest.fixture(scope="session")
+def three_clips(tmp_path_factory) -> dict:
+    """Three distinct 10-second clips (testsrc2, mandelbrot, smptebars; 96x64 at 5 fps) and
+    ``long.mp4``, the three one after another (30 s): the moments of the long video are the clips."""
+    from modeling_gve.testing.media import concat_videos, make_video
+
+    root = tmp_path_factory.mktemp("clips")
+    clips = [
+        make_video(root / f"{pattern}.mp4", seconds=10.0, fps=5, size=(96, 64), pattern=pattern)
+        for pattern in ("testsrc2", "mandelbrot", "smptebars")
+    ]
+    return {"clips": clips, "long": concat_videos(clips, root / "long.mp4"), "root": root}

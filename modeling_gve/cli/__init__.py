@@ -21,7 +21,8 @@ from ..suggest import SuggestingArgumentParser, did_you_mean
 # subcommand -> its one-line help (the module is modeling_gve.cli.<subcommand>)
 COMMANDS: dict[str, str] = {
     "convert": "Write a self-contained GVE checkpoint (AutoModel, remote code, processor defaults).",
-    "search": "Search a folder of videos by text, image or video (embeddings cached beside the videos).",
+    "search": "Search videos by text, image or video: a folder (indexed beside the videos) or an index.",
+    "index": "Build or update the index of a folder of videos: whole videos or segments, parquet + FAISS.",
     "samples": "Write a few sample videos to try `gve search` on.",
     "uvrb": "Score a model on the UVRB benchmark (16 video retrieval datasets) with the paper's protocol.",
     "synthesize": "V-SynFlow: synthesize a video-retrieval training set (one config per task) from captioned videos.",

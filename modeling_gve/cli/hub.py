@@ -66,10 +66,10 @@ def _add_push_model(commands: argparse._SubParsersAction) -> argparse.ArgumentPa
 
 
 def _add_push_dataset(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    dataset = commands.add_parser("push-dataset", help="a UVRB folder or a V-SynFlow output folder, with its card")
+    dataset = commands.add_parser("push-dataset", help="a UVRB folder, a V-SynFlow output folder or a gve index table, with its card")
     dataset.add_argument("source", help="dataset folder")
     dataset.add_argument("repo_id", help="target dataset repo, e.g. my-org/UVRB")
-    dataset.add_argument("--kind", default="auto", choices=["auto", "uvrb", "vsynflow"])
+    dataset.add_argument("--kind", default="auto", choices=["auto", "uvrb", "vsynflow", "index"])
     dataset.add_argument("--tasks", nargs="*", help="UVRB: tasks to publish (default: every task folder found)")
     dataset.add_argument(
         "--license", default="other", help="UVRB: license id of the card (default other: mixed sources)"

@@ -1,65 +1,72 @@
 # Copyright 2026 The GVE package authors. Apache-2.0.
-"""`gve search DIR QUERY`: search a folder of videos by text, image or video.
+"""`gve search FOLDER_OR_INDEX QUERY`: search videos by text, image or video.
 
-The videos under DIR are embedded once with GVE and cached in ``DIR/.gve_cache`` (keyed by
-file content, model and preprocessing settings), so later searches only embed the query
-and whatever files are new or changed.
+A folder of videos (or a text file listing them) is indexed first, in FOLDER/.gve_index: only
+new or changed files are embedded, so later searches embed just the query. An index (a table
+folder written by `gve index`) is searched as it is. Without --moments the hits are videos,
+ranked by their best segment (or whole-video vector); with --moments, the segments themselves.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from ..hub_ids import DEFAULT_MODEL
 from ..suggest import SuggestingArgumentParser
+from .index import add_index_options, add_model_options, index_kwargs, report_skipped
 
 
 def build_parser(prog: str = "gve search") -> argparse.ArgumentParser:
     parser = SuggestingArgumentParser(
         prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("folder", help="folder of videos (searched recursively)")
+    parser.add_argument(
+        "folder_or_index", metavar="FOLDER_OR_INDEX", help="a folder of videos (recursive), a list file, or an index"
+    )
     parser.add_argument("query", nargs="?", default=None, help="text query")
     parser.add_argument("--image", default=None, help="image query (combined with the text if both are given)")
     parser.add_argument("--video", default=None, help="video clip query (combined with the text if both are given)")
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help=f"GVE checkpoint, Hub id or folder (default {DEFAULT_MODEL})"
-    )
-    parser.add_argument("--revision", default=None, help="Hub revision of --model")
-    parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--instruction", default=None, help="query instruction (default: one per query kind)")
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--num-workers", type=int, default=2, help="threads decoding videos ahead of the model")
-    parser.add_argument("--device", default=None, help="cuda, cpu, mps (default: best available)")
-    parser.add_argument("--dtype", default=None, choices=["bfloat16", "float16", "float32"])
+    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--moments", action="store_true",
+                        help="hits are segments (path, start, end); 10 s segments unless --segment-seconds")  # fmt: skip
+    parser.add_argument("--precision", default="float32", choices=["float32", "int8", "binary"],
+                        help="search quantized codes (sentence-transformers' quantization), rescored")  # fmt: skip
+    parser.add_argument("--no-rescore", dest="rescore", action="store_false",
+                        help="with int8 / binary: keep the quantized scores")  # fmt: skip
+    add_index_options(parser)
+    add_model_options(parser, default_model=None)
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..encoders import load_gve  # the command's heavy imports, here only
-    from ..search import build_query, find_videos, search_folder
+    from pathlib import Path
+
+    from ..encoders import GVEEncoder, load_gve  # the command's heavy imports, here only
+    from ..hub_ids import DEFAULT_MODEL
+    from ..index.listing import list_source
+    from ..index.table import RECORD_FILE, read_record
+    from ..search import build_query, check_query_files, search
 
     query, instruction = build_query(args.query, args.image, args.video, args.instruction or None)
-    videos = find_videos(args.folder)  # listed (and checked) before loading a multi-GB model
-    model = load_gve(args.model, revision=args.revision, device=args.device, dtype=args.dtype)
-    hits, skipped = search_folder(
-        model,
-        args.folder,
-        query,
-        instruction=instruction,
-        top_k=args.top_k,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        videos=videos,
-    )
-    for path, reason in skipped:
-        print(f"skipped {reason}", file=sys.stderr)
-    if args.json:
-        print(json.dumps([hit.__dict__ for hit in hits], indent=2))
+    check_query_files(query)  # before any work
+    options = index_kwargs(args)
+    if (Path(args.folder_or_index) / RECORD_FILE).is_file():  # an index: searched as it is, with its model by default
+        model_name = args.model or read_record(args.folder_or_index)["model"].get("model", DEFAULT_MODEL)
     else:
-        for hit in hits:
-            print(f"{hit.rank:>3}  {hit.score:+.4f}  {hit.path}")
-    return 0 if hits else 1
+        options["listing"] = list_source(args.folder_or_index)  # listed (and checked) before loading a multi-GB model
+        model_name = args.model or DEFAULT_MODEL
+    model = load_gve(model_name, revision=args.revision, device=args.device, dtype=args.dtype)
+    result = search(
+        GVEEncoder(model), args.folder_or_index, query, instruction=instruction, top_k=args.top_k, moments=args.moments,
+        segment_seconds=args.segment_seconds, precision=args.precision, rescore=args.rescore, **options,
+    )  # fmt: skip
+    report_skipped(result.skipped)
+    if args.json:
+        print(json.dumps([hit.to_dict() for hit in result.hits], indent=2))
+    else:
+        for hit in result.hits:
+            where = f"  {hit.start:.1f}-{hit.end:.1f} s" if hit.start is not None else ""
+            print(f"{hit.rank:>3}  {hit.score:+.4f}  {hit.path}{where}")
+    return 0 if result.hits else 1

@@ -39,6 +39,7 @@ from .stage import (
     detect_dataset_kind,
     metric_module_name,
     prepare_output,
+    stage_index_dataset,
     stage_metric,
     stage_model,
     stage_uvrb_dataset,
@@ -180,7 +181,7 @@ def publish_dataset(
     source: str | Path,
     repo_id: str,
     *,
-    kind: Literal["auto", "uvrb", "vsynflow"] = "auto",
+    kind: Literal["auto", "uvrb", "vsynflow", "index"] = "auto",
     tasks: list[str] | None = None,
     license: str = "other",
     evaluation_framework: str = "mteb",
@@ -204,6 +205,8 @@ def publish_dataset(
     redistributed = check_redistribution(selected, allow_redistribution, name=str(source))
 
     def stage(out: Path) -> StagedFolder:
+        if kind == "index":
+            return stage_index_dataset(source, out)
         if kind == "uvrb":
             return stage_uvrb_dataset(
                 source, out, repo_id=repo_id, tasks=selected, license=license,
@@ -213,6 +216,8 @@ def publish_dataset(
 
     def check(staged: StagedFolder) -> None:
         card = check_dataset_card(staged.path, name=str(source))
+        if kind == "index":  # the table's own card and rows, as gve index wrote them
+            return
         if kind == "uvrb":
             check_eval_yaml(staged.path, card)
             check_uvrb_data(staged.path, selected, name=str(source))

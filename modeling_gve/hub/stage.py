@@ -50,6 +50,10 @@ DatasetKind = Literal["auto", "uvrb", "vsynflow"]
 # Why a file is left out, in the listing.
 NOT_CHECKPOINT = "not part of a GVE checkpoint (add it with --include)"
 NOT_DATA = "not a data file (JSONL, parquet) or media"
+# A `gve index` table (modeling_gve.index.table): its record, FAISS / quantized indexes and card
+# beside the parquet rows. rescore.npy is left out (float vectors the parquet rows already hold).
+INDEX_RECORD = "gve_index.json"
+INDEX_FILES = ("README.md", INDEX_RECORD, "index.faiss", "index-binary.faiss", "index-int8.usearch", "int8-ranges.safetensors")
 
 
 @dataclass
@@ -209,9 +213,12 @@ def stage_model(
 # --------------------------------------------------------------------------- datasets
 
 
-def detect_dataset_kind(folder: Path) -> Literal["uvrb", "vsynflow"]:
-    """``uvrb`` when ``folder`` holds UVRB task folders (``<TASK>/jsonl/``), ``vsynflow`` when it
-    holds a V-SynFlow output (``.vsynflow/`` work state or parquet task configs)."""
+def detect_dataset_kind(folder: Path) -> Literal["uvrb", "vsynflow", "index"]:
+    """``uvrb`` when ``folder`` holds UVRB task folders (``<TASK>/jsonl/``), ``index`` when it is a
+    ``gve index`` table (``gve_index.json``), ``vsynflow`` when it holds a V-SynFlow output
+    (``.vsynflow/`` work state or parquet task configs)."""
+    if (folder / INDEX_RECORD).is_file():
+        return "index"
     if any((folder / t.hub_folder / "jsonl").is_dir() for t in TASKS.values()):
         return "uvrb"
     if (folder / ".vsynflow").is_dir() or any(folder.glob("*/*.parquet")):
@@ -307,6 +314,24 @@ def stage_vsynflow_dataset(
     else:
         raise FileNotFoundError(f"{source}: no README.md and no .vsynflow/stats.json to write the card from")
     return StagedFolder(out, "dataset", [f"V-SynFlow dataset from {source}", note], str(source), left_out)
+
+
+def stage_index_dataset(source: str | os.PathLike, out: str | os.PathLike) -> StagedFolder:
+    """A ``gve index`` table: its parquet rows (``data/``), the card it wrote, its record and its
+    FAISS (and quantized) indexes, so ``load_dataset(repo)`` reads the rows and ``gve search`` can
+    search a download of it."""
+    source, out = Path(source), Path(out)
+
+    def allowed(relative: str) -> bool:
+        return relative in INDEX_FILES or (relative.startswith("data/") and relative.endswith(".parquet"))
+
+    if not (source / "README.md").is_file():
+        raise FileNotFoundError(f"{source}: a gve index table without its README.md; rebuild it with gve index")
+    selection = stage_files(
+        source, out, allowed=allowed, not_allowed="not part of a gve index table", links_outside="refuse"
+    )
+    notes = [f"gve index table from {source}", f"{len(selection.files)} files"]
+    return StagedFolder(out, "dataset", notes, str(source), selection.left_out)
 
 
 # --------------------------------------------------------------------------- metric

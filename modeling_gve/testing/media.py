@@ -50,6 +50,20 @@ def make_video(
     return path
 
 
+def concat_videos(paths: list[str | Path], out: str | Path) -> Path:
+    """One video made of ``paths`` one after another, without re-encoding (ffmpeg's concat demuxer,
+    stream copy): its frames are exactly the clips' frames. The clips must share codec, size and
+    frame rate (those of `make_video` with the same settings do)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    listing = out.with_suffix(".txt")
+    listing.write_text("".join(f"file '{Path(p).resolve()}'\n" for p in paths))
+    cmd = ["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
+    subprocess.run(cmd + ["-c", "copy", str(out)], check=True, capture_output=True)
+    listing.unlink()
+    return out
+
+
 def make_audio_only(path: str | Path, seconds: float = 1.0) -> Path:
     """An .mp4 holding only an AAC audio stream."""
     path = Path(path)
@@ -72,4 +86,4 @@ def make_image(path: str | Path | None = None, *, size: tuple[int, int] = (96, 6
     return path
 
 
-__all__ = ["ffmpeg_available", "make_audio_only", "make_image", "make_video"]
+__all__ = ["concat_videos", "ffmpeg_available", "make_audio_only", "make_image", "make_video"]

@@ -236,6 +236,11 @@ def test_max_pixels_above_the_reference_cap_warns_and_the_cap_can_be_lifted(tmp_
     assert torch.equal(through_config.frames, lifted.frames)
     with pytest.raises(ValueError, match="cap_pixels_per_frame must be True or False"):
         SamplingConfig(cap_pixels_per_frame="no")
+    # segments follow the same rule: the whole video read by read_segments is read_video's
+    from modeling_gve.video import read_segments
+
+    whole = list(read_segments(path, segment_seconds=1.0, include_video=True, **settings, cap_pixels_per_frame=False))
+    assert torch.equal(whole[-1].video.frames, lifted.frames)
 
 
 def test_reader_defaults_are_the_sampling_config_defaults():
