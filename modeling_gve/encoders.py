@@ -44,7 +44,7 @@ from tqdm.auto import tqdm
 
 from .embedding_cache import EmbeddingCache, Fingerprints, item_key, model_fingerprint, namespace_for, segment_key
 from .hub_ids import DEFAULT_MODEL, MODEL_SIZES
-from .modeling_gve import EncodeResult, GVEModel, SkippedInput, prefetch
+from .modeling_gve import EncodeResult, GVEModel, SkippedInput, default_num_workers, prefetch
 from .processing_gve import SamplingConfig, describe_item, read_item
 from .video import GVEInputError, SampledVideo
 
@@ -326,7 +326,7 @@ class SentenceTransformerEncoder:
         *,
         role: Role = "query",
         on_error: Literal["raise", "skip"] = "skip",
-        num_workers: int = 0,
+        num_workers: int | None = None,
         show_progress_bar: bool = False,
         **sampling: Any,
     ) -> EncodeResult:
@@ -336,6 +336,8 @@ class SentenceTransformerEncoder:
         if self.gve_module is not None:
             return self._encode_gve(inputs, instruction, batch_size, on_error)
         loaded, indices, errors = [], [], []
+        if num_workers is None:
+            num_workers = default_num_workers(inputs)
         for index, result in enumerate(prefetch(self._load, inputs, num_workers=num_workers, ahead=2 * batch_size)):
             if isinstance(result, GVEInputError):
                 if on_error == "raise":
@@ -534,7 +536,7 @@ class CachedEncoder:
         role: Role = "query",
         keys: Sequence[str] | None = None,
         on_error: Literal["raise", "skip"] = "skip",
-        num_workers: int = 0,
+        num_workers: int | None = None,
         show_progress_bar: bool = False,
         **sampling: Any,
     ) -> EncodeResult:
@@ -572,7 +574,7 @@ def fill_cache(
     instruction: str | None,
     batch_size: int,
     flush_every: int,
-    num_workers: int,
+    num_workers: int | None,
     show_progress_bar: bool,
     flush_seconds: float | None = None,
     **encode_kwargs: Any,
