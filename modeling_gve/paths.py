@@ -100,6 +100,17 @@ def resolve_inside(
     return target
 
 
+def media_root(folder: str | os.PathLike) -> Path:
+    """What the media of a data file in ``folder`` may resolve into: ``folder`` itself, or, when
+    ``folder`` lies in a snapshot of the Hugging Face cache (whose files are links to
+    ``../../blobs/``), that repo's cache folder."""
+    folder = Path(folder).absolute()
+    for candidate in (folder, *folder.parents):
+        if candidate.parent.name == "snapshots" and (candidate.parent.parent / "blobs").is_dir():
+            return candidate.parent.parent
+    return folder
+
+
 def check_relative(name: Any) -> str:
     """``name`` normalised (``a/./b`` -> ``a/b``) if it is a relative path that stays inside its
     root without looking at any file (for files of a Hub repo, before they are downloaded).
@@ -155,6 +166,7 @@ def read_jsonl(path: str | os.PathLike) -> Iterator[tuple[int, dict]]:
 
 __all__ = [
     "MEDIA_PATH_RULE",
+    "media_root",
     "DataFileError",
     "MediaPathError",
     "PathOutsideRootError",

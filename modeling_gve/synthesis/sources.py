@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..paths import resolve_inside
+from ..paths import media_root, resolve_inside
 from .config import DataArguments
 
 METADATA_CANDIDATES = ("metadata.jsonl", "metadata.csv", "metadata.parquet", "captions.jsonl", "captions.csv")
@@ -152,7 +152,7 @@ def load_sources(args: DataArguments) -> list[SourceVideo]:
             )
     if args.max_videos is not None:
         rows = rows[: args.max_videos]
-    root = _media_root(folder)
+    root = media_root(folder)
     sources, seen = [], {}
     for number, row in rows:
         file_name = row.get(args.video_column)
@@ -167,15 +167,6 @@ def load_sources(args: DataArguments) -> list[SourceVideo]:
         caption = row.get(args.caption_column)
         sources.append(SourceVideo(id=vid, video=str(path), caption="" if caption is None else str(caption)))
     return sources
-
-
-def _media_root(folder: Path) -> Path:
-    """What media may resolve into: the input folder, or for a Hub download (a snapshot of the
-    Hugging Face cache, whose files link to ``../../blobs/``) the repo's cache folder."""
-    repo = folder.parent.parent
-    if folder.parent.name == "snapshots" and (repo / "blobs").is_dir():
-        return repo
-    return folder
 
 
 __all__ = [

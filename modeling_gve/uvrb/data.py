@@ -188,8 +188,18 @@ def find_image(root: Path, name: str) -> Path | None:
 
 def _file_name(value: Any, key: str, path: Path, line: int) -> str:
     if not isinstance(value, str) or not value:
-        raise UVRBDataError(path, line, f"{key!r} must be a relative file name, got {value!r}")
+        raise UVRBDataError(path, line, f"{key!r} must be a non-empty file name, got {value!r}")
     return value
+
+
+def _inside(root: Path, found: Path, name: str, path: Path, line: int) -> Path:
+    """``found`` if it resolves inside ``root`` (or, for a Hub snapshot, its cache folder), else the
+    file:line error of the rule: a data file cannot point the benchmark at files elsewhere."""
+    bound = paths.media_root(root)
+    if not paths.is_inside(bound, found):
+        reason = f"{name!r} resolves to {found.resolve()}, outside {bound}: {paths.MEDIA_PATH_RULE}"
+        raise UVRBDataError(path, line, reason)
+    return found
 
 
 @dataclass(frozen=True)
@@ -211,6 +221,7 @@ class _Media:
                 f"video {name!r} not found: looked for {self.root / name}, {self.root / 'videos' / name} and the "
                 f"frame folder {self.root / 'videos_frames' / stem}/",
             )
+        _inside(self.root, source.path, name, path, line)
         if source.is_frames and not any(p.suffix.lower() in FRAME_EXTENSIONS for p in source.path.iterdir()):
             raise UVRBDataError(
                 path, line, f"frame folder {source.path} holds no frames ({', '.join(sorted(FRAME_EXTENSIONS))})"
@@ -224,14 +235,14 @@ class _Media:
         if found is None:
             where = f"the LongVideoBench folder {self.long_videos}"
             raise UVRBDataError(path, line, f"video {name!r} not found in {where} (--lovr-videos)")
-        return VideoSource(found, is_frames=False)
+        return VideoSource(_inside(self.long_videos, found, name, path, line), is_frames=False)
 
     def image(self, name: Any, path: Path, line: int) -> Path:
         found = find_image(self.root, _file_name(name, "image", path, line))
         if found is None:
             looked = f"{self.root / name} and {self.root / 'images' / name}"
             raise UVRBDataError(path, line, f"image {name!r} not found: looked for {looked}")
-        return found
+        return _inside(self.root, found, name, path, line)
 
 
 def load_task(

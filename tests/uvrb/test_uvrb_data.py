@@ -202,3 +202,43 @@ def test_frame_folders_accept_what_the_frame_reader_reads(tmp_path, clip):
         make_image(frames / f"{i:04d}.WEBP", size=(64, 48), seed=i)
     source = load_task(TASKS["MSRVTT"], folder).corpus["v1"]
     assert read_video(source.as_input()).frames.shape[0] == 2  # 3 frames -> an even 2
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink", "image"])
+def test_media_outside_the_task_folder_are_refused_with_file_and_line(tmp_path, clip, how):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    shutil.copyfile(clip, outside / "secret.mp4")
+    make_image(outside / "secret.png", size=(32, 32), seed=0)
+    corpus = [{"id": "v0", "video": "v0.mp4"}, {"id": "v1", "video": "v1.mp4"}]
+    queries = None
+    if how == "dotdot":
+        corpus[0]["video"] = "../../elsewhere/secret.mp4"
+    elif how == "absolute":
+        corpus[0]["video"] = str(outside / "secret.mp4")
+    elif how == "image":
+        queries = [{"id": "q0", "image": str(outside / "secret.png")}, {"id": 7, "image": "../../elsewhere/secret.png"}]
+    folder = _task(tmp_path / "data", clip, corpus=corpus, queries=queries)
+    if how == "symlink":
+        (folder / "videos" / "v0.mp4").unlink()
+        (folder / "videos" / "v0.mp4").symlink_to(outside / "secret.mp4")
+    with pytest.raises(UVRBDataError) as caught:
+        load_task(TASKS["MSRVTT-I2V" if how == "image" else "MSRVTT"], folder)
+    err = caught.value
+    assert err.file.endswith("queries.jsonl" if how == "image" else "corpus.jsonl") and err.line == 1
+    assert f"outside {folder}" in err.reason and "media paths must resolve (symlinks included) inside" in err.reason
+
+
+def test_links_inside_the_task_folder_and_into_a_hub_snapshot_are_read(tmp_path, clip):
+    corpus = [{"id": "v0", "video": "alias.mp4"}, {"id": "v1", "video": "v1.mp4"}]
+    folder = _task(tmp_path / "data", clip, corpus=corpus)
+    (folder / "videos" / "alias.mp4").symlink_to("v0.mp4")
+    assert load_task(TASKS["MSRVTT"], folder).corpus["v0"].path.name == "alias.mp4"
+    # a Hugging Face cache snapshot: files link to ../../blobs/, outside the snapshot but inside the repo's folder
+    repo = tmp_path / "hub" / "datasets--Alibaba-NLP--UVRB"
+    snapshot = _task(repo / "snapshots" / "abc123", clip)
+    (repo / "blobs").mkdir(parents=True)
+    blob = repo / "blobs" / "f00d"
+    (snapshot / "videos" / "v0.mp4").rename(blob)
+    (snapshot / "videos" / "v0.mp4").symlink_to(Path("../../../../blobs/f00d"))
+    assert load_task(TASKS["MSRVTT"], snapshot).corpus["v0"].path.resolve() == blob.resolve()
