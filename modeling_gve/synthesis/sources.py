@@ -24,12 +24,11 @@ the same layout is downloaded with ``snapshot_download``.
 from __future__ import annotations
 
 import csv
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..paths import media_root, resolve_inside
+from ..paths import jsonl_lines, media_root, read_jsonl, resolve_inside
 from .config import DataArguments
 
 METADATA_CANDIDATES = ("metadata.jsonl", "metadata.csv", "metadata.parquet", "captions.jsonl", "captions.csv")
@@ -90,36 +89,10 @@ def numbered_rows(path: Path) -> list[tuple[int, dict]]:
         return list(enumerate(pq.read_table(path).to_pylist(), start=1))
     if suffix not in (".jsonl", ".csv"):
         raise ValueError(f"{path}: unsupported metadata format {suffix!r}; use .jsonl, .csv or .parquet")
-    lines = _text_lines(path)
     if suffix == ".csv":
-        reader = csv.DictReader(lines)
+        reader = csv.DictReader(line for _, line in jsonl_lines(path))
         return [(reader.line_num, row) for row in reader]  # line_num: the row's last line
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-        if not isinstance(row, dict):
-            raise ValueError(f"{path}:{number}: expected a JSON object per line")
-        rows.append((number, row))
-    return rows
-
-
-def _text_lines(path: Path) -> list[str]:
-    """The lines of ``path`` (ends kept), each decoded as UTF-8 on its own so that a bad byte is
-    reported with its line."""
-    lines = []
-    for number, raw in enumerate(path.read_bytes().splitlines(keepends=True), start=1):
-        try:
-            lines.append(raw.decode("utf-8"))
-        except UnicodeDecodeError as err:
-            raise ValueError(
-                f"{path}:{number}: not valid UTF-8 ({err.reason} at byte {err.start} of the line)"
-            ) from None
-    return lines
+    return list(read_jsonl(path))
 
 
 def read_rows(path: Path) -> list[dict]:

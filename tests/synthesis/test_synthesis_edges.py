@@ -54,11 +54,11 @@ def test_invalid_utf8_is_a_file_line_error(tmp_path):
     write_metadata(
         folder, [{"file_name": "a.mp4", "caption": "ok"}], raw_tail=b'{"file_name": "b.mp4", "caption": "\xff"}\n'
     )
-    with pytest.raises(ValueError, match=r"metadata.jsonl:2: not valid UTF-8 \(invalid start byte at byte 35"):
+    with pytest.raises(ValueError, match=r"metadata.jsonl:2: invalid UTF-8 \(byte 0xff at column 36\)"):
         load_sources(DataArguments(input=str(folder)))
     (folder / "metadata.jsonl").unlink()
     (folder / "metadata.csv").write_bytes(b"file_name,caption\na.mp4,ok\nb.mp4,caf\xe9\n")
-    with pytest.raises(ValueError, match=r"metadata.csv:3: not valid UTF-8"):
+    with pytest.raises(ValueError, match=r"metadata.csv:3: invalid UTF-8"):
         load_sources(DataArguments(input=str(folder)))
 
 
