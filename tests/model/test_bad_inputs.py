@@ -1,13 +1,12 @@
 """Every bad input gets an error naming the input and the reason; batch jobs can skip them."""
 
-import shutil
 
 import pytest
 import torch
 from PIL import Image
 
 from modeling_gve import EncodeResult, GVEInputError, VideoFrames
-from modeling_gve.testing.media import make_audio_only, make_image, make_video
+from modeling_gve.testing.media import make_audio_only, make_video
 
 
 @pytest.fixture(scope="module")
