@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gpu_shapes import SIZES, cpu_count, gve_config, peak_memory  # noqa: E402
@@ -92,7 +93,8 @@ def child(args) -> None:
                 t = time.perf_counter()
                 embedding = model.encode(items, num_workers=0, **sampling)
                 times.append(time.perf_counter() - t)
-        torch.save(embedding, Path(args.workdir) / f"{args.size}-{args.dtype}-{name}.pt")
+        out = Path(args.workdir) / f"{args.size}-{args.dtype}-{name}.safetensors"
+        save_file({"embedding": embedding.contiguous()}, out)
         rss = _status("VmRSS")
         print(json.dumps({"dtype": args.dtype, "input": name, "seconds": min(times), "repeats": args.repeats,
                           "peak_gib": (rss + memory["peak_mib"]) / 1024, "build_s": built}), flush=True)  # fmt: skip
@@ -142,7 +144,7 @@ def main() -> None:
         if line
     ]
     reference = {
-        r["input"]: torch.load(workdir / f"{args.size}-float32-{r['input']}.pt")
+        r["input"]: load_file(workdir / f"{args.size}-float32-{r['input']}.safetensors")["embedding"]
         for r in rows
         if r["dtype"] == "float32"
     }
@@ -152,7 +154,7 @@ def main() -> None:
     )
     print("|---|---|---:|---:|---:|---:|")
     for r in rows:
-        mine = torch.load(workdir / f"{args.size}-{r['dtype']}-{r['input']}.pt")
+        mine = load_file(workdir / f"{args.size}-{r['dtype']}-{r['input']}.safetensors")["embedding"]
         same = reference.get(r["input"])
         protocol = reference.get("video (protocol)") if r["input"].startswith("video") else None
         cos = lambda other: f"{float((mine * other).sum()):.4f}" if other is not None else "–"  # noqa: E731
