@@ -25,7 +25,15 @@ from transformers.models.qwen2_5_vl.modeling_qwen2_5_vl import Qwen2_5_VLModel, 
 
 from .configuration_gve import GVEConfig
 from .processing_gve import GVEProcessor, LoadedItem, check_text, describe_item, input_errors, video_options
-from .video import GVEInputError, SampledSegment, check_decode_device, describe, read_segments, segment_windows
+from .video import (
+    GVEInputError,
+    SampledSegment,
+    check_decode_device,
+    check_shot_detection,
+    describe,
+    read_segments,
+    segment_windows,
+)
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
 # 4.x (`model.layers.*`, `visual.*`); 5.x saves use `model.language_model.*`, `model.visual.*`.
@@ -374,6 +382,7 @@ class GVEModel(GVEPreTrainedModel):
         segment_seconds: float = 10.0,
         stride_seconds: float | None = None,
         *,
+        segments: Literal["fixed", "shots"] = "fixed",
         instruction: str | None = None,
         batch_size: int = 8,
         include_video: bool = False,
@@ -400,6 +409,9 @@ class GVEModel(GVEPreTrainedModel):
                 ``VideoFrames``, ``{"frames": ..., "fps": ...}`` or ``{"video": ...}`` dicts (a bare
                 string is a path here). A single video is treated as a list of one.
             segment_seconds, stride_seconds: segment length and the time between segment starts.
+            segments: ``"fixed"`` (the windows above) or ``"shots"``: one segment per shot, cut where
+                PySceneDetect's ``ContentDetector`` finds one (`video.shot_windows`; video files only;
+                the ``scenedetect`` extra).
             instruction: system-turn instruction; default: the candidate prompt (segments are
                 candidates).
             batch_size: segments per forward pass (results do not depend on it).
@@ -424,7 +436,7 @@ class GVEModel(GVEPreTrainedModel):
             return processor.tokenize_item(item, instruction, config)
 
         result = embed_segments(
-            videos, segment_seconds, stride_seconds, sampling=config, prepare=prepare,
+            videos, segment_seconds, stride_seconds, segments=segments, sampling=config, prepare=prepare,
             embed=lambda features: self._embed_features(features, padding_side), include_video=include_video,
             batch_size=batch_size, on_error=on_error, num_workers=num_workers, show_progress_bar=show_progress_bar,
         )  # fmt: skip
@@ -566,6 +578,7 @@ def embed_segments(
     segment_seconds: float,
     stride_seconds: float | None,
     *,
+    segments: Literal["fixed", "shots"] = "fixed",
     sampling: Any,
     prepare: Callable[[SampledSegment, str], Any],
     embed: Callable[[list[Any]], torch.Tensor],
@@ -581,15 +594,16 @@ def embed_segments(
     embedded ``batch_size`` at a time by ``embed(list_of_prepared) -> (n, hidden_size)``.
 
     Raises:
-        ValueError: bad ``segment_seconds`` / ``stride_seconds`` / ``on_error``, before any work.
+        ValueError: bad ``segment_seconds``, ``stride_seconds``, ``segments`` or ``on_error``, before
+            any work.
+        ImportError: ``segments="shots"`` without PySceneDetect, before any work.
         GVEInputError: a bad video, with ``on_error="raise"`` (named ``videos[i] ...``).
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    segment_windows(0, 1.0, segment_seconds, stride_seconds)  # the options, checked before any work
+    _check_segment_options(segment_seconds, stride_seconds, segments, on_error)
     if isinstance(videos, (str, bytes, Mapping)) or not isinstance(videos, Sequence):
         videos = [videos]
-    options = {"segment_seconds": segment_seconds, "stride_seconds": stride_seconds, "include_video": include_video}
+    options = {"segment_seconds": segment_seconds, "stride_seconds": stride_seconds, "segments": segments}
+    options["include_video"] = include_video
 
     def segments_of(video: Any) -> Iterator[Any]:
         """``[start, end, whole, prepared]`` per segment, or the video's `GVEInputError` last."""
@@ -631,6 +645,19 @@ def _embed_batch(batch: list[list], embed: Callable[[list[Any]], torch.Tensor]) 
     """Embed the prepared inputs of a batch of rows, replacing each by its embedding."""
     for row, embedding in zip(batch, embed([row[-1] for row in batch])):
         row[-1] = embedding
+
+
+def _check_segment_options(
+    segment_seconds: float, stride_seconds: float | None, segments: str, on_error: str
+) -> None:
+    """`embed_segments`' options, checked before any video is read."""
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if segments not in ("fixed", "shots"):
+        raise ValueError(f"segments must be 'fixed' or 'shots', got {segments!r}")
+    if segments == "shots":
+        check_shot_detection()
+    segment_windows(0, 1.0, segment_seconds, stride_seconds)
 
 
 def _segments_result(rows: list[list[list]], failed: dict[int, GVEInputError]) -> SegmentsResult:

@@ -31,6 +31,7 @@ def encode_segments(
     segment_seconds: float = 10.0,
     stride_seconds: float | None = None,
     *,
+    segments: Literal["fixed", "shots"] = "fixed",
     instruction: str | None = None,
     batch_size: int = 8,
     include_video: bool = False,
@@ -53,7 +54,7 @@ def encode_segments(
         a `VideoSegments` per video, or a `SegmentsResult` when ``on_error="skip"``.
     """
     options = {
-        "instruction": instruction, "batch_size": batch_size, "include_video": include_video,
+        "segments": segments, "instruction": instruction, "batch_size": batch_size, "include_video": include_video,
         "on_error": on_error, "num_workers": num_workers, "show_progress_bar": show_progress_bar,
     }  # fmt: skip
     if isinstance(model, GVEEncoder):

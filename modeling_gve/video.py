@@ -721,6 +721,45 @@ def segment_windows(
     return windows
 
 
+def shot_windows(source: Any, total_frames: int, fps: float, threshold: float = 27.0) -> list[tuple[int, int]]:
+    """The frame ranges ``[first, stop)`` of a video's shots: cuts found by PySceneDetect's
+    ``ContentDetector`` (``threshold``: its default, 27), mapped to this reader's frames by time.
+    A video without a cut is one shot; a piece of fewer than `FRAME_FACTOR` frames between cuts
+    (a flash) joins the shot after it, at the end the shot before it. PySceneDetect reads the file
+    once more, on its own (OpenCV) decoder.
+
+    Raises:
+        ValueError: ``source`` is not a path to a file (shots are detected in files only).
+        ImportError: PySceneDetect is not installed (the ``scenedetect`` extra).
+    """
+    if not isinstance(source, (str, os.PathLike)):
+        raise ValueError("segments='shots' needs a video file path (shots are detected in files)")
+    from scenedetect import ContentDetector, detect
+
+    cuts = [start.seconds for start, _ in detect(os.fspath(source), ContentDetector(threshold=threshold))[1:]]
+    windows: list[tuple[int, int]] = []
+    first = 0
+    for stop in [min(math.ceil(t * fps - 1e-6), total_frames) for t in cuts] + [total_frames]:
+        if stop - first < FRAME_FACTOR:  # a flash or a cut at the very end: no shot of its own
+            continue
+        windows.append((first, stop))
+        first = stop
+    if not windows:
+        return [(0, total_frames)]
+    windows[-1] = (windows[-1][0], total_frames)  # a short last piece joins the last shot
+    return windows
+
+
+def check_shot_detection() -> None:
+    """Raise a clear `ImportError` now when ``segments="shots"`` cannot run (before any video is read)."""
+    try:
+        import scenedetect  # noqa: F401
+    except ImportError as err:
+        raise ImportError(
+            "segments='shots' needs PySceneDetect with OpenCV: pip install -e \".[scenedetect]\""
+        ) from err
+
+
 @dataclass
 class SampledSegment:
     """One segment of a video as GVE sees it.
@@ -758,6 +797,7 @@ def read_segments(
     *,
     segment_seconds: float,
     stride_seconds: float | None = None,
+    segments: Literal["fixed", "shots"] = "fixed",
     include_video: bool = False,
     fps: float = DEFAULT_FPS,
     min_frames: int = DEFAULT_MIN_FRAMES,
@@ -785,6 +825,8 @@ def read_segments(
     Args:
         source, fps ... image_reader, name: as for `read_video`.
         segment_seconds, stride_seconds: the windows (see `segment_windows`).
+        segments: ``"fixed"`` (windows of ``segment_seconds``) or ``"shots"`` (`shot_windows`: one
+            segment per shot of a video file; ``segment_seconds`` and ``stride_seconds`` are ignored).
         include_video: also yield the whole video (``whole=True``, last), sampled as `read_video` does.
 
     Raises:
@@ -799,7 +841,10 @@ def read_segments(
         max_source_pixels=max_source_pixels, image_reader=image_reader,
     )  # fmt: skip
     try:
-        windows = segment_windows(total, native_fps, segment_seconds, stride_seconds)
+        if segments == "shots":
+            windows = shot_windows(source, total, native_fps)
+        else:
+            windows = segment_windows(total, native_fps, segment_seconds, stride_seconds)
     except ValueError as err:
         raise GVEInputError(name, str(err)) from None
     spans = [(first, stop, False) for first, stop in windows] + ([(0, total, True)] if include_video else [])

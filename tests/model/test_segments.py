@@ -143,3 +143,27 @@ def test_the_search_page_snippet_runs(tiny_converted, three_clips, media, capsys
     torch.testing.assert_close(
         names["whole"], names["model"].encode([{"video": str(three_clips["long"])}])[0], atol=1e-5, rtol=0
     )
+
+
+def test_shot_segments_are_the_clips_of_a_concatenation(gve_model, three_clips):
+    """``segments="shots"``: PySceneDetect finds the two cuts, and each shot embeds as its clip file."""
+    pytest.importorskip("scenedetect")
+    (result,) = gve_model.encode_segments([three_clips["long"]], segments="shots")
+    assert result.spans == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
+    clips = gve_model.encode([{"video": str(p)} for p in three_clips["clips"]])
+    torch.testing.assert_close(result.embeddings, clips, atol=1e-5, rtol=0)
+    (single,) = gve_model.encode_segments([three_clips["clips"][1]], segments="shots", include_video=True)
+    assert single.spans == [(0.0, 10.0)]  # no cut: one shot, the whole video
+    torch.testing.assert_close(single.embeddings[0], single.video_embedding, atol=1e-5, rtol=0)
+
+
+def test_shot_segments_need_a_file_and_pyscenedetect(gve_model, three_clips, monkeypatch):
+    pytest.importorskip("scenedetect")
+    frames = read_video(three_clips["clips"][0])
+    with pytest.raises(GVEInputError, match="segments='shots' needs a video file path"):
+        gve_model.encode_segments([VideoFrames(frames.frames, fps=5.0, layout="TCHW")], segments="shots")
+    with pytest.raises(ValueError, match="segments must be 'fixed' or 'shots', got 'scenes'"):
+        gve_model.encode_segments([three_clips["long"]], segments="scenes")
+    monkeypatch.setitem(__import__("sys").modules, "scenedetect", None)  # as if not installed
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[scenedetect\]"'):
+        gve_model.encode_segments([three_clips["long"]], segments="shots")
