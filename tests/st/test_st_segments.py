@@ -34,3 +34,11 @@ def test_bad_videos_are_skipped_on_the_sentence_transformers_path_too(st_model, 
     result = encode_segments(st_model, [str(broken), str(media["video"])], segment_seconds=1, on_error="skip")
     assert result.indices == [1] and result.errors[0].input == str(broken)
     assert len(result.videos[0].segments) == 3
+
+
+def test_shot_segments_on_the_sentence_transformers_path(st_model, gve_model, three_clips):
+    pytest.importorskip("scenedetect")
+    (expected,) = gve_model.encode_segments([str(three_clips["long"])], segments="shots")
+    (got,) = encode_segments(st_model, [str(three_clips["long"])], segments="shots")
+    assert got.spans == expected.spans == [(0.0, 10.0), (10.0, 20.0), (20.0, 30.0)]
+    torch.testing.assert_close(got.embeddings, expected.embeddings, atol=1e-5, rtol=0)
