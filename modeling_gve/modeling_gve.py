@@ -602,8 +602,8 @@ def embed_segments(
     _check_segment_options(segment_seconds, stride_seconds, segments, on_error)
     if isinstance(videos, (str, bytes, Mapping)) or not isinstance(videos, Sequence):
         videos = [videos]
-    options = {"segment_seconds": segment_seconds, "stride_seconds": stride_seconds, "segments": segments}
-    options["include_video"] = include_video
+    options = dict(segment_seconds=segment_seconds, stride_seconds=stride_seconds, segments=segments,
+                   include_video=include_video)  # fmt: skip
 
     def segments_of(video: Any) -> Iterator[Any]:
         """``[start, end, whole, prepared]`` per segment, or the video's `GVEInputError` last."""

@@ -680,6 +680,11 @@ def _target_size(name: str, shape: tuple[int, int], lo: int, hi: int) -> tuple[i
 # --------------------------------------------------------------------------- segments
 
 
+def _frame_at(seconds: float, fps: float) -> int:
+    """The first frame whose time ``index / fps`` is >= ``seconds`` (tolerant to float noise)."""
+    return math.ceil(seconds * fps - 1e-6)
+
+
 def segment_windows(
     total_frames: int, fps: float, segment_seconds: float, stride_seconds: float | None = None
 ) -> list[tuple[int, int]]:
@@ -704,13 +709,10 @@ def segment_windows(
             f"at least {FRAME_FACTOR} frames: use segment_seconds >= {FRAME_FACTOR / fps:.3g}"
         )
 
-    def frame_at(seconds: float) -> int:  # the first frame whose time is >= seconds (tolerant to float noise)
-        return math.ceil(seconds * fps - 1e-6)
-
     windows: list[tuple[int, int]] = []
     step = 0
-    while (first := frame_at(step * stride_seconds)) < total_frames:
-        stop = min(frame_at(step * stride_seconds + segment_seconds), total_frames)
+    while (first := _frame_at(step * stride_seconds, fps)) < total_frames:
+        stop = min(_frame_at(step * stride_seconds + segment_seconds, fps), total_frames)
         if stop - first < FRAME_FACTOR and windows:  # a tail too short to embed on its own
             windows[-1] = (windows[-1][0], total_frames)
             break
@@ -739,7 +741,7 @@ def shot_windows(source: Any, total_frames: int, fps: float, threshold: float = 
     cuts = [start.seconds for start, _ in detect(os.fspath(source), ContentDetector(threshold=threshold))[1:]]
     windows: list[tuple[int, int]] = []
     first = 0
-    for stop in [min(math.ceil(t * fps - 1e-6), total_frames) for t in cuts] + [total_frames]:
+    for stop in [min(_frame_at(t, fps), total_frames) for t in cuts] + [total_frames]:
         if stop - first < FRAME_FACTOR:  # a flash or a cut at the very end: no shot of its own
             continue
         windows.append((first, stop))

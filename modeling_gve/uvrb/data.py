@@ -29,6 +29,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -192,10 +193,9 @@ def _file_name(value: Any, key: str, path: Path, line: int) -> str:
     return value
 
 
-def _inside(root: Path, found: Path, name: str, path: Path, line: int) -> Path:
-    """``found`` if it resolves inside ``root`` (or, for a Hub snapshot, its cache folder), else the
+def _inside(bound: Path, found: Path, name: str, path: Path, line: int) -> Path:
+    """``found`` if it resolves inside ``bound`` (`paths.media_root` of its folder), else the
     file:line error of the rule: a data file cannot point the benchmark at files elsewhere."""
-    bound = paths.media_root(root)
     if not paths.is_inside(bound, found):
         reason = f"{name!r} resolves to {found.resolve()}, outside {bound}: {paths.MEDIA_PATH_RULE}"
         raise UVRBDataError(path, line, reason)
@@ -210,6 +210,15 @@ class _Media:
     media: MediaSelection = "all"
     long_videos: Path | None = None  # LongVideoBench folder for a LoVR corpus
 
+    @cached_property
+    def bound(self) -> Path:
+        """Where the task's media may resolve (found once per task, not per file)."""
+        return paths.media_root(self.root)
+
+    @cached_property
+    def long_videos_bound(self) -> Path:
+        return paths.media_root(self.long_videos)
+
     def video(self, name: Any, path: Path, line: int) -> VideoSource:
         name = _file_name(name, "video", path, line)
         source = find_video(self.root, name, self.media)
@@ -221,7 +230,7 @@ class _Media:
                 f"video {name!r} not found: looked for {self.root / name}, {self.root / 'videos' / name} and the "
                 f"frame folder {self.root / 'videos_frames' / stem}/",
             )
-        _inside(self.root, source.path, name, path, line)
+        _inside(self.bound, source.path, name, path, line)
         if source.is_frames and not any(p.suffix.lower() in FRAME_EXTENSIONS for p in source.path.iterdir()):
             raise UVRBDataError(
                 path, line, f"frame folder {source.path} holds no frames ({', '.join(sorted(FRAME_EXTENSIONS))})"
@@ -235,14 +244,14 @@ class _Media:
         if found is None:
             where = f"the LongVideoBench folder {self.long_videos}"
             raise UVRBDataError(path, line, f"video {name!r} not found in {where} (--lovr-videos)")
-        return VideoSource(_inside(self.long_videos, found, name, path, line), is_frames=False)
+        return VideoSource(_inside(self.long_videos_bound, found, name, path, line), is_frames=False)
 
     def image(self, name: Any, path: Path, line: int) -> Path:
         found = find_image(self.root, _file_name(name, "image", path, line))
         if found is None:
             looked = f"{self.root / name} and {self.root / 'images' / name}"
             raise UVRBDataError(path, line, f"image {name!r} not found: looked for {looked}")
-        return _inside(self.root, found, name, path, line)
+        return _inside(self.bound, found, name, path, line)
 
 
 def load_task(
