@@ -35,6 +35,7 @@ from typing import Any
 
 from .. import paths
 from .._deprecation import moved_names, warn_moved
+from ..index.listing import VIDEO_EXTENSIONS
 from ..video import FRAME_EXTENSIONS
 from .config import DEFAULT_FRAMES_FPS, CmpRanking, MediaSelection, UVRBRunConfig
 from .errors import UVRBDataError
@@ -43,7 +44,6 @@ from .layout import find_task_folders, resolve_data
 from .tasks import UVRBTask, resolve_tasks
 
 JSONL_FILES = ("queries", "corpus", "instances")
-VIDEO_EXTENSIONS = (".mp4", ".mkv", ".webm", ".avi", ".mov")
 
 
 def _reading(reading: FramesReading | float, frames_fps: float | None = None) -> FramesReading:
@@ -175,7 +175,7 @@ def find_long_video(folder: Path, name: str) -> Path | None:
     given = Path(name)
     stems = [folder / given.with_suffix(""), folder / given.stem, folder / "videos" / given.stem]
     places = [folder / given, folder / given.name, folder / "videos" / given.name]
-    places += [stem.with_name(stem.name + ext) for stem in stems for ext in VIDEO_EXTENSIONS]
+    places += [stem.with_name(stem.name + ext) for stem in stems for ext in sorted(VIDEO_EXTENSIONS)]
     return next((p for p in places if p.is_file()), None)
 
 
