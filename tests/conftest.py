@@ -7,6 +7,7 @@ import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # Ray's clusters in the tests report nowhere
 
 import shutil
 from pathlib import Path

@@ -1,19 +1,24 @@
 """Helpers shared by the tests (not collected: no ``test_`` prefix; ``tests/`` is on
 ``sys.path`` because pytest inserts the folder of these test files).
 
-Subprocesses: `run_python` (a fresh interpreter, with or without this checkout),
-`BLOCK_PACKAGE` (code that makes ``modeling_gve`` unimportable in it), `subprocess_env` and
-`accelerate_launch` (several CPU processes with ``recipes/accelerate/multi_cpu.yaml``).
+Subprocesses: `run_bounded` (every test subprocess: its own process group, killed whole when it
+overruns), `run_python` (a fresh interpreter, with or without this checkout), `BLOCK_PACKAGE`
+(code that makes ``modeling_gve`` unimportable in it), `subprocess_env`, `accelerate_launch`
+(several CPU processes with ``recipes/accelerate/multi_cpu.yaml``) and `started` / `stop` for
+servers and processes a test kills.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MULTI_CPU = REPO / "recipes" / "accelerate" / "multi_cpu.yaml"
@@ -30,12 +35,46 @@ BLOCK_PACKAGE = textwrap.dedent(
 )
 
 
+def started(cmd: list[str], **kwargs) -> subprocess.Popen:
+    """``subprocess.Popen(cmd, **kwargs)`` in a new session, so that `stop` ends it with every process
+    it started (launcher workers, Ray daemons, pip's builds)."""
+    return subprocess.Popen(cmd, start_new_session=True, **kwargs)
+
+
+def stop(process: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    """Send ``sig`` to ``process``'s whole process group, then reap it."""
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):  # the group is gone already
+        pass
+    process.wait(timeout=60)
+
+
+def run_bounded(cmd: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """``subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)``, except that
+    an overrun kills the whole process group and fails the test with the end of its output.
+
+    ``subprocess.run`` kills only the child on a timeout and then waits for the pipes to close,
+    which a grandchild that inherited them (a torchrun worker, a Ray daemon) may never do: the test
+    would hang instead of failing."""
+    process = started(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        out, err = process.communicate(timeout=60)
+        pytest.fail(f"{' '.join(map(str, cmd))[:300]} did not finish within {timeout} s; its stderr ends:\n{err[-3000:]}")
+    finally:
+        stop(process)  # what it left running too (or all of it, if the test was interrupted)
+    return subprocess.CompletedProcess(cmd, process.returncode, out, err)
+
+
 def run_python(code: str, cwd: str | Path, pythonpath: str = "") -> str:
     """Run ``code`` in a fresh offline interpreter with ``PYTHONPATH=pythonpath`` (by default
     nothing of this checkout: only what is installed); fail with its stderr; return its stdout."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": pythonpath}
     cmd = [sys.executable, "-c", code]
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    result = run_bounded(cmd, timeout=600, cwd=cwd, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 

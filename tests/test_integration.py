@@ -2,11 +2,10 @@
 checkpoint it merges is a GVE checkpoint every loading path (and the search command) accepts."""
 
 import json
-import subprocess
 
 import pytest
 import yaml
-from helpers import REPO, accelerate_launch, subprocess_env
+from helpers import REPO, accelerate_launch, run_bounded, subprocess_env
 
 from modeling_gve.synthesis.config import TASKS, SynthesisConfig
 from modeling_gve.testing.loopback import LoopbackChatServer
@@ -69,7 +68,7 @@ def test_recipe_trains_on_a_vsynflow_dataset(uvrd, tmp_path):
         "--num_train_epochs", "1",
         num_processes=1,
     )  # fmt: skip
-    proc = subprocess.run(cmd, env=subprocess_env(tmp_path), capture_output=True, text=True, timeout=600)
+    proc = run_bounded(cmd, timeout=600, env=subprocess_env(tmp_path))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
 
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]

@@ -46,7 +46,7 @@ def make_video(
     cmd += ["-t", str(seconds), "-c:v", codec, "-pix_fmt", "yuv420p"]
     if faststart:
         cmd += ["-movflags", "+faststart"]
-    subprocess.run(cmd + [str(path)], check=True, capture_output=True)
+    subprocess.run(cmd + [str(path)], check=True, capture_output=True, timeout=300)
     return path
 
 
@@ -59,7 +59,7 @@ def concat_videos(paths: list[str | Path], out: str | Path) -> Path:
     listing = out.with_suffix(".txt")
     listing.write_text("".join(f"file '{Path(p).resolve()}'\n" for p in paths))
     cmd = ["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-    subprocess.run(cmd + ["-c", "copy", str(out)], check=True, capture_output=True)
+    subprocess.run(cmd + ["-c", "copy", str(out)], check=True, capture_output=True, timeout=300)
     listing.unlink()
     return out
 
@@ -68,7 +68,7 @@ def make_audio_only(path: str | Path, seconds: float = 1.0) -> Path:
     """An .mp4 holding only an AAC audio stream."""
     path = Path(path)
     cmd = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"sine=duration={seconds}", "-c:a", "aac", str(path)]
-    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     return path
 
 

@@ -30,7 +30,7 @@ def _write_jsonl(path: Path, records: list[dict]) -> None:
 
 
 def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True, capture_output=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True, capture_output=True, timeout=300)
 
 
 class _VideoPool:

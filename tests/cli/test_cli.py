@@ -3,12 +3,11 @@ suggests the option a typo meant, and the command layer is imported by nothing e
 
 import ast
 import json
-import subprocess
 import sys
 import textwrap
 
 import pytest
-from helpers import REPO, subprocess_env
+from helpers import REPO, run_bounded, subprocess_env
 
 from modeling_gve.cli import COMMANDS, main
 
@@ -30,9 +29,7 @@ def imported_after(argv: list[str]) -> dict:
         print(json.dumps({{"status": status, "heavy": heavy}}))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True, timeout=300
-    )
+    result = run_bounded([sys.executable, "-c", code], timeout=300, env=subprocess_env())
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -54,7 +51,7 @@ def test_help_and_argument_errors_do_not_import_torch(argv):
 
 def test_importing_the_package_does_not_import_torch():
     code = "import sys, modeling_gve; print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True)
+    result = run_bounded([sys.executable, "-c", code], timeout=300, env=subprocess_env())
     assert result.stdout.strip() == "[]", result.stderr[-2000:]
 
 
@@ -87,13 +84,7 @@ def test_an_unknown_command_suggests_one(capsys):
 
 
 def test_python_dash_m_runs_the_same_command():
-    result = subprocess.run(
-        [sys.executable, "-m", "modeling_gve", "samples", "--no-rael"],
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = run_bounded([sys.executable, "-m", "modeling_gve", "samples", "--no-rael"], timeout=300, env=subprocess_env())
     assert result.returncode == 2 and "did you mean '--no-real'?" in result.stderr
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import started, stop
 from modeling_gve.cli import main
 from modeling_gve.index import VideoIndex
 from modeling_gve.testing.media import make_video
@@ -171,8 +172,8 @@ def test_a_kill_loses_at_most_what_came_after_the_last_flush(tmp_path, tiny_ckpt
     argv = ["index", str(folder), "--model", str(tiny_ckpt), "--batch-size", "1", "--num-workers", "0",
             "--flush-every", "64", "--flush-seconds", str(flush_seconds)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen([sys.executable, "-c", SLOW_AFTER_FIRST_BATCH, *argv], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = started([sys.executable, "-c", SLOW_AFTER_FIRST_BATCH, *argv], env=env,
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     store = folder / ".gve_index"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not any(store.glob("*/content-keys.json")) and process.poll() is None:
@@ -180,8 +181,7 @@ def test_a_kill_loses_at_most_what_came_after_the_last_flush(tmp_path, tiny_ckpt
             time.sleep(1.0 if flush_seconds == 0 else 0)  # the count-only run: give it time to (not) flush
             break
         time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    stop(process, signal.SIGKILL)
     summary = json.loads(cli(capsys, *argv, "--json")[1])
     assert (summary["reused"], summary["encoded"], summary["videos"]) == (kept, 3 - kept, 3)
 

@@ -3,6 +3,8 @@ input, `python -m modeling_gve.testing.loopback` serves the chat API, `gve synth
 config makes the training pairs."""
 
 import json
+import select
+import signal
 import subprocess
 import sys
 import time
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from helpers import REPO, free_port, subprocess_env
+from helpers import REPO, free_port, started, stop, subprocess_env
 from modeling_gve import samples
 from modeling_gve.cli import main
 
@@ -27,13 +29,15 @@ def test_samples_with_captions_write_vsynflow_input(tmp_path, capsys):
 def test_loopback_command_serves_a_tiny_vsynflow_run(tmp_path):
     assert main(["samples", str(tmp_path / "in"), "--no-real", "--captions"]) == 0
     port = free_port()
-    server = subprocess.Popen(
+    server = started(
         [sys.executable, "-m", "modeling_gve.testing.loopback", "--port", str(port)],
         stdout=subprocess.PIPE,
         text=True,
         env=subprocess_env(tmp_path),
     )
     try:
+        ready, _, _ = select.select([server.stdout], [], [], 120)  # the first line, or fail (not hang)
+        assert ready, "the loopback server printed nothing in 120 s"
         assert server.stdout.readline().startswith(f"serving an OpenAI-compatible chat API at http://127.0.0.1:{port}/v1")
         start = time.perf_counter()
         status = main(
@@ -47,8 +51,7 @@ def test_loopback_command_serves_a_tiny_vsynflow_run(tmp_path):
         )  # fmt: skip
         assert status == 0, f"synthesize failed after {time.perf_counter() - start:.1f} s"
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server, signal.SIGTERM)
     tasks = {p.parent.name for p in Path(tmp_path / "out").glob("*/*.parquet")}
     assert {"T2V", "I2V", "V2V"} <= tasks
     t2v = pq.read_table(next(Path(tmp_path / "out" / "T2V").glob("*.parquet"))).to_pylist()

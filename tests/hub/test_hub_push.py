@@ -17,7 +17,7 @@ from unittest import mock
 import pytest
 import torch
 import yaml
-from helpers import BLOCK_PACKAGE
+from helpers import BLOCK_PACKAGE, run_bounded, started, stop
 from hub_helpers import BASE_MODEL, uvrb_results_file, vsynflow_output
 from huggingface_hub import DatasetCard, ModelCard
 from uvrb_helpers import mini_uvrb
@@ -34,7 +34,7 @@ def run_python(code: str, *args: str, cwd: Path | None = None, **env: str) -> su
     """``python -c code args...`` in a fresh offline process."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **env}
     command = [sys.executable, "-c", code, *args]
-    return subprocess.run(command, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return run_bounded(command, timeout=600, cwd=cwd, env=env)
 
 
 def files_of(folder: Path) -> set[str]:
@@ -381,17 +381,22 @@ def test_the_metric_space_loads_in_a_fresh_venv_without_the_package(tmp_path):
     out = tmp_path / "space"
     assert main(["hub", "push-metric", "me/uvrb", "--dry-run", str(out)]) == 0
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(out / "requirements.txt")]
-    installed = subprocess.run(pip, capture_output=True, text=True, timeout=600)
-    if installed.returncode != 0:
-        pytest.skip(f"the package index is not reachable: {installed.stderr.strip().splitlines()[-1:]}")
+    assert run_bounded([sys.executable, "-m", "venv", str(venv)], timeout=120).returncode == 0
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--timeout", "30", "--retries", "1",
+           "-r", str(out / "requirements.txt")]  # fmt: skip
+    installing = started(pip, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = installing.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        pytest.skip("the package index is too slow: pip did not finish within 600 s")
+    finally:
+        stop(installing)
+    if installing.returncode != 0:
+        pytest.skip(f"the package index is not reachable: {err.strip().splitlines()[-1:]}")
     code = (
         f"import evaluate; m = evaluate.load({str(out / 'uvrb.py')!r}); "
         "print(m.compute(predictions=[['a', 'b']], references=[['b']], task='MSRVTT')['main_score'])"
     )
     env = {"PATH": os.environ["PATH"], "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path)}
-    ran = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, env=env, timeout=300
-    )
+    ran = run_bounded([str(venv / "bin" / "python"), "-c", code], timeout=300, env=env)
     assert ran.returncode == 0 and ran.stdout.strip().splitlines()[-1] == "0.0", ran.stderr[-3000:]

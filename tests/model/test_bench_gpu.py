@@ -2,17 +2,16 @@
 strategies (length-sorted, packed without padding) give the one-at-a-time vectors."""
 
 import json
-import subprocess
 import sys
 
-from helpers import REPO, subprocess_env
+from helpers import REPO, run_bounded, subprocess_env
 
 
 def test_bench_gpu_tiny_prints_the_gpu_tables(tmp_path):
     out = tmp_path / "rows.json"
     cmd = [sys.executable, str(REPO / "benchmarks" / "bench_gpu.py"), "--device", "cpu", "--tiny",
            "--workdir", str(tmp_path), "--json", str(out)]  # fmt: skip
-    result = subprocess.run(cmd, cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=300)
+    result = run_bounded(cmd, timeout=300, cwd=REPO, env=subprocess_env())
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
     throughput_header = "| model | device | dtype | attention | kind | batch | mode | reader | items/s | peak MiB/item | TFLOP/item | bound items/s | vs bound |"

@@ -15,7 +15,7 @@ from modeling_gve.testing.media import make_video
 
 
 def ffmpeg(*args):
-    subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True, capture_output=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *map(str, args)], check=True, capture_output=True, timeout=300)
 
 
 @pytest.fixture(scope="module")

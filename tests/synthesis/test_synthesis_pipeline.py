@@ -12,7 +12,7 @@ from unittest import mock
 
 import pytest
 import yaml
-from helpers import REPO, accelerate_launch, subprocess_env
+from helpers import REPO, accelerate_launch, run_bounded, started, stop, subprocess_env
 
 from modeling_gve.directions import parse
 from modeling_gve.synthesis.config import TASKS, SynthesisConfig
@@ -199,13 +199,12 @@ def test_kill_mid_stage_and_resume_gives_the_uninterrupted_output(captioned, tmp
             tmp_path / "cfg.yaml", settings(captioned, tmp_path / "resumed", server.url, captioner_concurrency=1)
         )
         command = [sys.executable, "-m", "modeling_gve", "synthesize", "--config", str(config)]
-        process = subprocess.Popen(command, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = started(command, env=subprocess_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         work = tmp_path / "resumed" / ".vsynflow"
         deadline = time.time() + 120
         while _lines(work) < 5 and process.poll() is None and time.time() < deadline:
             time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        stop(process, signal.SIGKILL)
         assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
         finished = {
             json.loads(line)["key"]
@@ -219,7 +218,7 @@ def test_kill_mid_stage_and_resume_gives_the_uninterrupted_output(captioned, tmp
         frame_mtime = frame.stat().st_mtime_ns
         assert not (tmp_path / "resumed" / "README.md").exists()
 
-        result = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True)
+        result = run_bounded(command, timeout=600, env=subprocess_env())
         assert result.returncode == 0, result.stderr[-3000:]
         # nothing finished was asked again; stage 1 was not redone
         assert all(server.requests[key] == 1 for key in finished)
@@ -243,7 +242,7 @@ def test_two_processes_split_the_shards(captioned, tiny_ckpt, tmp_path):
         config = _write_config(tmp_path / "cfg.yaml", settings(captioned, tmp_path / "two", server.url, **extra))
         # torchrun processes (recipes/accelerate/multi_cpu.yaml) that the pipeline runs on gloo
         command = accelerate_launch(REPO / "recipes" / "synthesize.py", "--config", str(config))
-        result = subprocess.run(command, env=subprocess_env(), capture_output=True, text=True, timeout=300)
+        result = run_bounded(command, timeout=300, env=subprocess_env())
         assert result.returncode == 0, result.stderr[-3000:]
         assert set(server.requests.values()) == {1} and len(server.requests) == 20  # each request once, overall
     assert "process 0/2: stage 2" in result.stdout and "process 1/2: stage 2" in result.stdout

@@ -44,6 +44,7 @@ def videos(tmp_path_factory):
             str(looped),
         ],
         check=True,
+        timeout=300,
     )
     return {
         "moving": make_video(root / "moving.mp4", seconds=3.0, fps=10, size=(160, 120), pattern="testsrc2"),

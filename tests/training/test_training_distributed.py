@@ -1,9 +1,8 @@
 """Cross-process negatives: a 2-process DDP step equals a 1-process step on the concatenated batch."""
 
 import json
-import subprocess
 
-from helpers import REPO, accelerate_launch, subprocess_env
+from helpers import REPO, accelerate_launch, run_bounded, subprocess_env
 
 
 def test_gathered_loss_and_gradients_equal_single_process(tiny_ckpt, tmp_path):
@@ -14,7 +13,7 @@ def test_gathered_loss_and_gradients_equal_single_process(tiny_ckpt, tmp_path):
     media.mkdir()
     out.mkdir()
     cmd = accelerate_launch(REPO / "tests" / "training" / "training_dist_check.py", str(tiny_ckpt), str(media), str(out))
-    proc = subprocess.run(cmd, env=subprocess_env(tmp_path), capture_output=True, text=True, timeout=300)
+    proc = run_bounded(cmd, timeout=300, env=subprocess_env(tmp_path))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     for rank in (0, 1):
         results = json.loads((out / f"result-{rank}.json").read_text())

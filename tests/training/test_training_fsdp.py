@@ -11,11 +11,10 @@ This file is also the worker script: ``accelerate launch tests/test_training_fsd
 import contextlib
 import json
 import os
-import subprocess
 import sys
 
 import torch
-from helpers import accelerate_launch, subprocess_env
+from helpers import accelerate_launch, run_bounded, subprocess_env
 
 CASES = {  # name: (rows of process 0, rows of process 1, GradCache chunk size)
     "gradcache_fewer_candidate_chunks": (range(4), range(4, 7), 2),  # candidates: 4 chunks vs 3
@@ -33,7 +32,7 @@ def test_gradcache_and_probing_stay_in_step_under_fsdp(tiny_ckpt, tmp_path):
     media.mkdir()
     out.mkdir()
     cmd = accelerate_launch(__file__, str(tiny_ckpt), str(media), str(out))
-    proc = subprocess.run(cmd, env=subprocess_env(tmp_path), capture_output=True, text=True, timeout=400)
+    proc = run_bounded(cmd, timeout=400, env=subprocess_env(tmp_path))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     for rank in (0, 1):
         results = json.loads((out / f"result-{rank}.json").read_text())

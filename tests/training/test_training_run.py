@@ -3,8 +3,6 @@ images, texts): 2-process training, the merged checkpoint through every loading 
 kill-and-resume, bad rows."""
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +10,7 @@ import time
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import REPO, accelerate_launch, subprocess_env
+from helpers import REPO, accelerate_launch, run_bounded, started, stop, subprocess_env
 from safetensors.torch import load_file
 from training_helpers import TINY_SAMPLING
 
@@ -49,8 +47,7 @@ def run_without_this_checkout(script, cwd):
     path (the checkpoint's remote code only)."""
     env = subprocess_env(cwd)
     env["PYTHONPATH"] = ""
-    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300,
-                          cwd=str(cwd))  # fmt: skip
+    proc = run_bounded([sys.executable, "-c", script], timeout=300, env=env, cwd=str(cwd))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -108,7 +105,7 @@ def trained(synthetic, sentence_transformers_prober):
     prober = ["--prober_model_name_or_path", str(sentence_transformers_prober),
               "--prober_encoder", "sentence-transformers"]  # fmt: skip
     cmd = accelerate_launch(RECIPE, *recipe_args(synthetic, out, *prober))
-    proc = subprocess.run(cmd, env=subprocess_env(synthetic["root"]), capture_output=True, text=True, timeout=600)
+    proc = run_bounded(cmd, timeout=600, env=subprocess_env(synthetic["root"]))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     return {"out": out, "log": read_log(out), "stderr": proc.stderr}
 
@@ -158,7 +155,7 @@ def test_one_epoch_run_with_a_sentence_transformers_prober(synthetic, sentence_t
     cmd = accelerate_launch(RECIPE, *recipe_args(synthetic, out, "--num_train_epochs", "1",
                                                  "--prober_model_name_or_path", prober,
                                                  "--prober_encoder", "sentence-transformers"))  # fmt: skip
-    proc = subprocess.run(cmd, env=subprocess_env(synthetic["root"]), capture_output=True, text=True, timeout=900)
+    proc = run_bounded(cmd, timeout=900, env=subprocess_env(synthetic["root"]))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     assert "2 processes" in proc.stderr
     log = read_log(out)
@@ -239,8 +236,8 @@ def test_merged_checkpoint_loads_in_sentence_transformers(trained):
 
 
 def _run_recipe(args, env, **kw):
-    return subprocess.Popen([sys.executable, str(RECIPE), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)  # fmt: skip
+    return started([sys.executable, str(RECIPE), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                   text=True, **kw)  # fmt: skip
 
 
 def test_killed_and_resumed_run_matches_uninterrupted(synthetic):
@@ -250,25 +247,32 @@ def test_killed_and_resumed_run_matches_uninterrupted(synthetic):
     env = subprocess_env(synthetic["root"])
     reference_dir, resumed_dir = synthetic["root"] / "uninterrupted", synthetic["root"] / "killed"
     reference = _run_recipe(recipe_args(synthetic, reference_dir), env)
-    killed = _run_recipe(recipe_args(synthetic, resumed_dir), env)
-    marker = resumed_dir / "checkpoints" / "checkpoint-20" / "trainer_state.json"
-    deadline = time.time() + 300
-    while not marker.exists() and killed.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    assert killed.poll() is None, "the run ended before it could be killed: " + killed.communicate()[1][-2000:]
-    os.killpg(killed.pid, signal.SIGKILL)
-    killed.communicate()
-    assert not (resumed_dir / "model.safetensors").exists()
-    done_steps = max(int(p.name.split("-")[1]) for p in (resumed_dir / "checkpoints").glob("checkpoint-*")
-                     if not p.name.endswith(".tmp"))  # fmt: skip
-    assert done_steps < 80
+    runs = [reference]
+    try:
+        killed = _run_recipe(recipe_args(synthetic, resumed_dir), env)
+        runs.append(killed)
+        marker = resumed_dir / "checkpoints" / "checkpoint-20" / "trainer_state.json"
+        deadline = time.time() + 300
+        while not marker.exists() and killed.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        assert killed.poll() is None, "the run ended before it could be killed: " + killed.communicate()[1][-2000:]
+        stop(killed)
+        killed.communicate()
+        assert not (resumed_dir / "model.safetensors").exists()
+        done_steps = max(int(p.name.split("-")[1]) for p in (resumed_dir / "checkpoints").glob("checkpoint-*")
+                         if not p.name.endswith(".tmp"))  # fmt: skip
+        assert done_steps < 80
 
-    resumed = _run_recipe(recipe_args(synthetic, resumed_dir, "--resume_from_checkpoint", "latest"), env)
-    _, resumed_err = resumed.communicate(timeout=600)
-    assert resumed.returncode == 0, resumed_err[-4000:]
-    assert f"Resumed from {resumed_dir / 'checkpoints'}" in resumed_err
-    _, reference_err = reference.communicate(timeout=600)
-    assert reference.returncode == 0, reference_err[-4000:]
+        resumed = _run_recipe(recipe_args(synthetic, resumed_dir, "--resume_from_checkpoint", "latest"), env)
+        runs.append(resumed)
+        _, resumed_err = resumed.communicate(timeout=600)
+        assert resumed.returncode == 0, resumed_err[-4000:]
+        assert f"Resumed from {resumed_dir / 'checkpoints'}" in resumed_err
+        _, reference_err = reference.communicate(timeout=600)
+        assert reference.returncode == 0, reference_err[-4000:]
+    finally:
+        for run in runs:  # a failed or interrupted test leaves no training running
+            stop(run)
 
     expected = load_file(reference_dir / "model.safetensors")
     got = load_file(resumed_dir / "model.safetensors")

@@ -7,9 +7,8 @@ machine without (visible) GPUs starts two torchrun processes, which form a gloo 
 (``ACCELERATE_USE_CPU=true``)."""
 
 import json
-import subprocess
 
-from helpers import accelerate_launch, subprocess_env
+from helpers import accelerate_launch, run_bounded, subprocess_env
 from uvrb_helpers import TEST_SAMPLING, mini_uvrb
 
 from modeling_gve.uvrb.runner import UVRBRunConfig, run_uvrb
@@ -25,7 +24,7 @@ def test_two_processes_share_the_work_and_one_cache(tiny_ckpt, tmp_path_factory,
         "-m", "modeling_gve", "uvrb", "--model", str(tiny_ckpt), "--data", str(mini), "--output", str(tmp_path),
         "--tasks", *TASKS, "--num-workers", "0", "--flush-every", "4", "--no-progress", "--sampling", *sampling,
     )  # fmt: skip
-    done = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    done = run_bounded(command, timeout=600, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("## Datasets (paper Table 1)") == 1  # only the main process reports
 

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import subprocess_env
+from helpers import run_bounded, subprocess_env
 from uvrb_helpers import mini_uvrb
 
 from modeling_gve.uvrb import TASKS
@@ -89,8 +89,7 @@ def test_only_the_chosen_tasks_are_fetched_whatever_their_layout(hub_repo, tmp_p
 def _gve_uvrb(tmp_path, **env) -> tuple[subprocess.CompletedProcess, float]:
     command = [sys.executable, "-m", "modeling_gve", "uvrb", "--tasks", "MSRVTT", "--output", str(tmp_path / "o")]
     start = time.perf_counter()
-    done = subprocess.run(command, env=subprocess_env(HF_HOME=str(tmp_path / "hf"), **env), capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    done = run_bounded(command, timeout=300, env=subprocess_env(HF_HOME=str(tmp_path / "hf"), **env))
     return done, time.perf_counter() - start
 
 
