@@ -22,7 +22,7 @@ import torch
 
 from .encoders import GVEEncoder, Role, SentenceTransformerEncoder, st_video
 from .modeling_gve import EncodeResult, SegmentsResult, VideoSegments, embed_segments
-from .video import GVEInputError, SampledSegment, VideoFrames, segment_windows
+from .video import SHOT_DETECTOR, GVEInputError, SampledSegment, VideoFrames, check_shot_detection, segment_windows
 
 
 def encode_segments(
@@ -116,20 +116,40 @@ class SegmentEncoder:
 
     Args:
         encoder: a `GVEEncoder` or a `SentenceTransformerEncoder`.
-        segment_seconds, stride_seconds: as for `GVEModel.encode_segments`.
+        segment_seconds, stride_seconds, segments: as for `GVEModel.encode_segments` (with
+            ``segments="shots"`` the first two are not used).
     """
 
-    def __init__(self, encoder: Any, segment_seconds: float, stride_seconds: float | None = None):
-        segment_windows(0, 1.0, segment_seconds, stride_seconds)  # the options, checked now
-        self.encoder = encoder
+    def __init__(
+        self,
+        encoder: Any,
+        segment_seconds: float = 10.0,
+        stride_seconds: float | None = None,
+        segments: Literal["fixed", "shots"] = "fixed",
+    ):
+        if segments == "shots":
+            check_shot_detection()
+        elif segments == "fixed":
+            segment_windows(0, 1.0, segment_seconds, stride_seconds)  # the options, checked now
+        else:
+            raise ValueError(f"segments must be 'fixed' or 'shots', got {segments!r}")
+        self.encoder, self.kind = encoder, segments
         self.segment_seconds, self.stride_seconds = float(segment_seconds), stride_seconds
         self.dimension: int = encoder.dimension
         self.config = getattr(encoder, "config", None)
 
     @property
     def segments(self) -> dict:
-        """The segment settings, as recorded with the vectors."""
+        """The segment settings, as recorded with the vectors: ``{"seconds", "stride"}`` for fixed
+        windows, ``{"shots": detector}`` for shots."""
+        if self.kind == "shots":
+            return {"shots": SHOT_DETECTOR}
         return {"seconds": self.segment_seconds, "stride": self.stride_seconds or self.segment_seconds}
+
+    @property
+    def read_options(self) -> dict:
+        """The `video.read_segments` options that cut these segments."""
+        return {"segment_seconds": self.segment_seconds, "stride_seconds": self.stride_seconds, "segments": self.kind}
 
     def instruction_for(self, role: Role, instruction: str | None) -> str | None:
         return self.encoder.instruction_for(role, instruction)
@@ -146,7 +166,7 @@ class SegmentEncoder:
     ) -> EncodeResult:  # fmt: skip
         """The segments of each input video (a video, or ``{"video": v}``), one row each."""
         result = encode_segments(
-            self.encoder, inputs, self.segment_seconds, self.stride_seconds,
+            self.encoder, inputs, self.segment_seconds, self.stride_seconds, segments=self.kind,
             instruction=self.instruction_for(role, instruction), batch_size=batch_size, on_error="skip",
             num_workers=1 if num_workers is None else num_workers, show_progress_bar=show_progress_bar,
         )  # fmt: skip

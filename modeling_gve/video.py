@@ -723,7 +723,13 @@ def segment_windows(
     return windows
 
 
-def shot_windows(source: Any, total_frames: int, fps: float, threshold: float = 27.0) -> list[tuple[int, int]]:
+SHOT_THRESHOLD = 27.0  # PySceneDetect's ContentDetector default
+SHOT_DETECTOR = f"ContentDetector(threshold={SHOT_THRESHOLD:g})"  # how shots were cut, as recorded with their vectors
+
+
+def shot_windows(
+    source: Any, total_frames: int, fps: float, threshold: float = SHOT_THRESHOLD
+) -> list[tuple[int, int]]:
     """The frame ranges ``[first, stop)`` of a video's shots: cuts found by PySceneDetect's
     ``ContentDetector`` (``threshold``: its default, 27), mapped to this reader's frames by time.
     A video without a cut is one shot; a piece of fewer than `FRAME_FACTOR` frames between cuts

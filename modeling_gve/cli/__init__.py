@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = module.build_parser(prog=f"gve {name}").parse_args(argv[1:])
     try:
         result = module.run(args)
-    except (OSError, ValueError) as err:  # GVEInputError is a ValueError
+    except (OSError, ValueError, ImportError) as err:  # GVEInputError is a ValueError; ImportError: a missing extra
         if os.environ.get("GVE_DEBUG"):
             raise
         print(f"gve {name}: error: {err}\n(set GVE_DEBUG=1 for the traceback)", file=sys.stderr)

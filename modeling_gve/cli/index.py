@@ -36,6 +36,11 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     """How the index is built: segments, its location, flushing."""
     parser.add_argument("--segment-seconds", type=float, default=None, help="embed segments of this many seconds")
     parser.add_argument(
+        "--segments", default="fixed", choices=["fixed", "shots"],
+        help="fixed: windows of --segment-seconds; shots: one segment per shot, cut where PySceneDetect finds "
+        "one (the scenedetect extra)",
+    )  # fmt: skip
+    parser.add_argument(
         "--stride-seconds",
         type=float,
         default=None,
@@ -74,12 +79,21 @@ def index_kwargs(args: argparse.Namespace) -> dict:
     return {
         "index_dir": args.index,
         "stride_seconds": args.stride_seconds,
+        "segments": args.segments,
         "batch_size": args.batch_size,
         "num_workers": args.num_workers,
         "flush_every": args.flush_every,
         "flush_seconds": args.flush_seconds or None,
         "show_progress_bar": True,
     }
+
+
+def check_segments(args: argparse.Namespace) -> None:
+    """``--segments shots`` without PySceneDetect fails now, before a multi-GB model is loaded."""
+    if args.segments == "shots":
+        from ..video import check_shot_detection
+
+        check_shot_detection()
 
 
 def report_skipped(skipped: list) -> None:
@@ -93,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     from ..index.listing import list_source
 
     listing = list_source(args.source)  # listed (and checked) before loading a multi-GB model
+    check_segments(args)
     model = load_gve(args.model, revision=args.revision, device=args.device, dtype=args.dtype)
     ray_options = {"address": args.ray_address} if args.ray_address else None
     summary = build_index(

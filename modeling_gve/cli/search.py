@@ -13,7 +13,7 @@ import argparse
 import json
 
 from ..suggest import SuggestingArgumentParser
-from .index import add_index_options, add_model_options, index_kwargs, report_skipped
+from .index import add_index_options, add_model_options, check_segments, index_kwargs, report_skipped
 
 
 def build_parser(prog: str = "gve search") -> argparse.ArgumentParser:
@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         model_name = args.model or read_record(args.folder_or_index)["model"].get("model", DEFAULT_MODEL)
     else:
         options["listing"] = list_source(args.folder_or_index)  # listed (and checked) before loading a multi-GB model
+        check_segments(args)
         model_name = args.model or DEFAULT_MODEL
     model = load_gve(model_name, revision=args.revision, device=args.device, dtype=args.dtype)
     result = search(

@@ -25,7 +25,7 @@ from ..embedding_cache import Fingerprints, item_key, namespace_for
 from ..encoders import CachedEncoder, recorded_reason
 from ..segments import SegmentEncoder
 from .listing import INDEX_DIRNAME, LEGACY_CACHE_DIRNAME, Listing, Skipped, is_url, list_source
-from .table import RECORD_FILE, FaissKind, TableRows, read_record, write_table
+from .table import RECORD_FILE, FaissKind, TableRows, read_record, segments_label, write_table
 
 Engine = Literal["local", "ray"]
 TABLES_DIR = "tables"
@@ -84,11 +84,7 @@ def table_folder(root: Path, encoder: Any) -> Path:
     """The table of ``encoder``'s vectors under the index ``root``: ``tables/videos-<hash>`` or
     ``tables/segments-10s-<hash>`` (the hash of the model and its settings)."""
     settings = encoder.cache_settings(encoder.instruction_for("document", None))
-    segments = settings.get("segments")
-    kind = "videos" if not segments else f"segments-{segments['seconds']:g}s"
-    if segments and segments["stride"] != segments["seconds"]:
-        kind += f"-every-{segments['stride']:g}s"
-    return root / TABLES_DIR / f"{kind}-{namespace_for(settings)[:8]}"
+    return root / TABLES_DIR / f"{segments_label(settings.get('segments'))}-{namespace_for(settings)[:8]}"
 
 
 def build_index(
@@ -98,6 +94,7 @@ def build_index(
     index_dir: str | os.PathLike | None = None,
     segment_seconds: float | None = None,
     stride_seconds: float | None = None,
+    segments: Literal["fixed", "shots"] = "fixed",
     batch_size: int = 4,
     num_workers: int = 2,
     flush_every: int = 64,
@@ -111,7 +108,7 @@ def build_index(
 ) -> IndexSummary:
     """Index the videos of ``source`` (a folder, or a text file of paths and URLs) with
     ``encoder`` (a `GVEEncoder`, or any `Encoder`): whole videos, or with ``segment_seconds`` their
-    segments. Only what the store lacks is embedded, by this process (``engine="local"``) or by a
+    segments (``segments="shots"``: their shots, `video.shot_windows`). Only what the store lacks is embedded, by this process (``engine="local"``) or by a
     Ray Data pipeline (``"ray"``, `ray_engine.fill_with_ray`: identical vectors).
 
     Args:
@@ -123,7 +120,9 @@ def build_index(
     """
     listing = listing or list_source(source)
     root = index_root(listing, index_dir)
-    if segment_seconds is not None:
+    if segments == "shots":
+        encoder = SegmentEncoder(encoder, segments="shots")
+    elif segment_seconds is not None:
         encoder = SegmentEncoder(encoder, segment_seconds, stride_seconds)
     fingerprints = Fingerprints(root / "content-keys.json")
     cached = CachedEncoder(

@@ -144,9 +144,7 @@ def fill_with_ray(
     for index, key in enumerate(keys):
         first.setdefault(key, index)
     sampling = model.processor.sampling_config(**gve.sampling).to_dict()
-    segments = None
-    if hasattr(encoder, "segments"):
-        segments = {"segment_seconds": encoder.segment_seconds, "stride_seconds": encoder.stride_seconds}
+    segments = encoder.read_options if hasattr(encoder, "read_options") else None
     names = {k: _video_name(items[first[k]]) for k in todo}
     dataset = ray.data.from_items([{"key": k, "video": names[k]} for k in todo])
     decoded = dataset.map_batches(

@@ -231,16 +231,31 @@ def _write_shards(folder: Path, rows: TableRows, record: dict, generation: str) 
     return names
 
 
+def segments_label(segments: dict | None) -> str:
+    """The table folder's kind for the recorded segment settings: ``videos``, ``segments-10s``,
+    ``segments-10s-every-5s`` or ``segments-shots``."""
+    if not segments:
+        return "videos"
+    if "shots" in segments:
+        return "segments-shots"
+    label = f"segments-{segments['seconds']:g}s"
+    return label if segments["stride"] == segments["seconds"] else f"{label}-every-{segments['stride']:g}s"
+
+
+def describe_segments(segments: dict | None) -> str:
+    """What the rows are, in words, for the recorded segment settings."""
+    if not segments:
+        return "whole videos"
+    if "shots" in segments:
+        return f"shots (PySceneDetect's {segments['shots']})"
+    return f"{segments['seconds']:g}-second segments (a new one every {segments['stride']:g} s)"
+
+
 def write_card(folder: Path, record: dict) -> None:
     """The dataset card: what the rows are and how they were made, and ``configs`` for ``datasets``
     naming this generation's shards (``datasets`` caches a local folder by its configs, so a
     pattern per generation makes it read an updated table)."""
-    segments = record.get("segments")
-    what = (
-        f"{segments['seconds']:g}-second segments (a new one every {segments['stride']:g} s)"
-        if segments
-        else "whole videos"
-    )
+    what = describe_segments(record.get("segments"))
     model = (record.get("model") or {}).get("model", "?")
     lines = [
         "---",

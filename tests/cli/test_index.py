@@ -70,6 +70,37 @@ def test_the_second_clip_is_found_at_10_to_20_seconds_and_a_second_run_encodes_n
     assert json.loads(out) == hits
 
 
+def test_shots_index_and_search_like_fixed_windows(long_folder, tiny_ckpt, three_clips, capsys, monkeypatch):
+    """``--segments shots``: a segment per shot (PySceneDetect's cuts of the concatenation are the
+    clips' edges), in a table of its own beside the fixed windows' (another namespace in the one
+    store); searching with the second clip finds 10-20 s; a second run encodes nothing."""
+    pytest.importorskip("scenedetect")
+    code, out, err = cli(capsys, "index", long_folder, "--segments", "shots", "--model", tiny_ckpt, "--json")
+    summary = json.loads(out)
+    assert code == 0, err
+    assert (summary["encoded"], summary["rows"], summary["videos"]) == (2, 4, 2)  # 3 shots + the still video
+    table = VideoIndex.open(summary["index"])
+    assert Path(summary["index"]).name.startswith("segments-shots-") and table.record["segments"] == {
+        "shots": "ContentDetector(threshold=27)"
+    }
+    assert list(zip(table.paths, table.starts, table.ends)) == [
+        ("long.mp4", 0.0, 10.0), ("long.mp4", 10.0, 20.0), ("long.mp4", 20.0, 30.0), ("sub/static.mp4", 0.0, 2.0)
+    ]  # fmt: skip
+    assert "shots (PySceneDetect's ContentDetector(threshold=27))" in (Path(summary["index"]) / "README.md").read_text()
+    query = ["--video", three_clips["clips"][1], "--instruction", "You are a helpful assistant."]
+    code, out, _ = cli(capsys, "search", long_folder, *query, "--moments", "--segments", "shots",
+                       "--model", tiny_ckpt, "--json")  # fmt: skip
+    (best, *_) = json.loads(out)
+    assert (Path(best["path"]).name, best["start"], best["end"]) == ("long.mp4", 10.0, 20.0)
+    assert best["score"] == pytest.approx(1.0, abs=1e-4)  # the shot is the clip file, frame for frame
+    again = json.loads(cli(capsys, "index", long_folder, "--segments", "shots", "--model", tiny_ckpt, "--json")[1])
+    assert (again["encoded"], again["index"]) == (0, summary["index"])
+
+    monkeypatch.setitem(__import__("sys").modules, "scenedetect", None)  # as if the extra were not installed
+    code, _, err = cli(capsys, "index", long_folder, "--segments", "shots", "--model", "no/such-model")
+    assert code == 2 and 'pip install -e ".[scenedetect]"' in err  # before any model is loaded
+
+
 def test_the_table_is_a_dataset_with_a_faiss_index_and_updates_incrementally(long_folder, tiny_ckpt, capsys, media):
     from datasets import load_dataset
 
