@@ -79,6 +79,12 @@ class UVRBRunConfig(RecipeArguments):
         "preprocessing overrides (SamplingConfig), e.g. max_frames=16 video_max_pixels=313600",
         default_factory=dict,
     )
+    segment_seconds: float | None = _option(
+        "score the corpus videos of the partially relevant and long-context tasks (DREAM-E, LoVR-TH, PEV-K, "
+        "LoVR-V, VDC-D) by their best segment of this many seconds (max over segments); none: one vector per "
+        "video, the paper's protocol",
+        default=None,
+    )
     batch_size: int = _option("inputs per forward pass", default=8)
     num_workers: int = _option("threads reading media ahead of the model", default=2)
     flush_every: int = _option("inputs per cache shard: the most an interruption loses", default=64)
@@ -105,6 +111,8 @@ class UVRBRunConfig(RecipeArguments):
         for name in ("frames_fps", "batch_size", "flush_every", "memory_budget_mb"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if self.segment_seconds is not None and self.segment_seconds <= 0:
+            raise ValueError(f"segment_seconds must be positive, got {self.segment_seconds!r}")
         if self.num_workers < 0:
             raise ValueError(f"num_workers must be >= 0, got {self.num_workers!r}")
 

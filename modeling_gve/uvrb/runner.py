@@ -15,7 +15,10 @@
    MSRVTT-I2V, LoVR-V and LoVR-C2V) are encoded once;
 3. `encode_all`: through the on-disk cache (`encoders.CachedEncoder`: flushed in chunks, so a
    killed run resumes where it stopped and a finished one re-encodes nothing); under
-   ``accelerate launch`` every process encodes its share into the same cache folder;
+   ``accelerate launch`` every process encodes its share into the same cache folder. With
+   ``segment_seconds``, the corpus videos of the partially relevant and long-context tasks
+   (`tasks.segment_tasks`) are a job of their own, embedded by segments (`segments.SegmentEncoder`)
+   and scored by their best segment (`scoring.segment_max_topk`);
 4. `score_all` (bounded-memory blocks, `scoring.py`; metrics, `metrics.py`) and `write_results`
    (``results.json``, ``tasks/*.json``, and the tables and plot of `report.py`).
 
@@ -41,12 +44,14 @@ from ..distributed import process_state
 from ..embedding_cache import Fingerprints, item_key
 from ..encoders import CachedEncoder, Encoder, Role, load_encoder
 from ..modeling_gve import EncodeResult
+from ..segments import SegmentEncoder
 from .config import UVRBRunConfig
 from .data import UVRBTaskData, load_tasks
 from .frames import FramesReading
 from .manifest import task_manifest
 from .metrics import MAX_K, aggregate, task_metrics
-from .scoring import chunked_topk, rank_candidate_lists
+from .scoring import chunked_topk, rank_candidate_lists, segment_max_topk
+from .tasks import segment_tasks
 
 if TYPE_CHECKING:
     from accelerate import PartialState
@@ -74,6 +79,7 @@ class EncodingJob:
     role: Role
     instruction: str | None
     build: Callable[[Any], Any]  # source -> encoder input
+    segmented: bool = False  # embedded by segments (a row per segment)
     keys: list[str] = field(default_factory=list)
     sources: list = field(default_factory=list)
 
@@ -89,11 +95,16 @@ class EncodingJob:
 
 @dataclass
 class EncodingPlan:
-    """``jobs``: ``"candidates"`` and ``"queries:<TASK>"``; ``keys[task]``: ``{"corpus": {cid: key},
-    "queries": {qid: key}}``."""
+    """``jobs``: ``"candidates"``, ``"segments"`` (the corpus videos of ``segmented`` tasks, by
+    segments) and ``"queries:<TASK>"``; ``keys[task]``: ``{"corpus": {cid: key}, "queries": {qid: key}}``."""
 
     jobs: dict[str, EncodingJob]
     keys: dict[str, dict[str, dict[str, str]]]
+    segmented: frozenset[str] = frozenset()
+
+    def corpus_job(self, task: str) -> str:
+        """The label of the job holding ``task``'s corpus vectors."""
+        return "segments" if task in self.segmented else "candidates"
 
     @property
     def candidates(self) -> EncodingJob:
@@ -101,17 +112,27 @@ class EncodingPlan:
 
 
 def plan_encoding(
-    datas: list[UVRBTaskData], fingerprints: Fingerprints, frames: FramesReading | float = 1.0
+    datas: list[UVRBTaskData],
+    fingerprints: Fingerprints,
+    frames: FramesReading | float = 1.0,
+    segmented: Sequence[str] = (),
 ) -> EncodingPlan:
-    """The candidate job (all tasks' videos, deduplicated by content) and one query job per task."""
+    """The candidate job (all tasks' videos, deduplicated by content), the segment job (the
+    videos of the ``segmented`` tasks, if any) and one query job per task."""
     frames = frames if isinstance(frames, FramesReading) else FramesReading(fps=float(frames))
-    candidates = EncodingJob(role="document", instruction=None, build=lambda s: {"video": s.as_input(frames)})
-    jobs, keys = {"candidates": candidates}, {}
+    def build(source: Any) -> dict:
+        return {"video": source.as_input(frames)}
+
+    jobs = {"candidates": EncodingJob(role="document", instruction=None, build=build)}
+    if segmented:
+        jobs["segments"] = EncodingJob(role="document", instruction=None, build=build, segmented=True)
+    plan = EncodingPlan(jobs, {}, frozenset(segmented))
+    keys = plan.keys
     for data in datas:
-        corpus_keys = {}
+        corpus_keys, corpus_job = {}, jobs[plan.corpus_job(data.task.name)]
         for cid, source in data.corpus.items():
             corpus_keys[cid] = key = item_key({"video": source.key_input(frames)}, fingerprints)
-            candidates.add(key, source)
+            corpus_job.add(key, source)
         job = jobs[f"queries:{data.task.name}"] = EncodingJob(
             role="query", instruction=data.task.prompt, build=lambda q: q.as_input(frames)
         )
@@ -120,7 +141,7 @@ def plan_encoding(
             query_keys[query.id] = key = item_key(query.key_input(frames), fingerprints)
             job.add(key, query)
         keys[data.task.name] = {"corpus": corpus_keys, "queries": query_keys}
-    return EncodingPlan(jobs, keys)
+    return plan
 
 
 class KeyedVectors:
@@ -135,56 +156,104 @@ class KeyedVectors:
         return self._embeddings[[self._row[key] for key in keys]]
 
 
+class KeyedSegments:
+    """The segment job's `EncodeResult` by input key (``errors``: key -> reason; ``get(keys)``):
+    each video's segment rows."""
+
+    def __init__(self, keys: Sequence[str], result: EncodeResult):
+        self.errors = {keys[e.index]: e.reason for e in result.errors}
+        self._rows: dict[str, list[int]] = {}
+        for row, index in enumerate(result.indices):  # an input's rows are its segments, in order
+            self._rows.setdefault(keys[index], []).append(row)
+        self._embeddings = result.embeddings  # (num_segments, D)
+
+    def get(self, keys: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(segments, owners)`` of shapes `(S, D)` and `(S,)`: the segments of ``keys[i]`` have owner ``i``."""
+        rows = [self._rows.get(key, []) for key in keys]
+        owners = torch.tensor([i for i, mine in enumerate(rows) for _ in mine], dtype=torch.long)
+        return self._embeddings[[row for mine in rows for row in mine]], owners
+
+
 def encode_all(
-    plan: EncodingPlan, encoder: Encoder, config: UVRBRunConfig, share: slice = slice(None), show: bool = False
-) -> dict[str, KeyedVectors]:
-    """Every job's ``share`` of unique inputs through ``encoder`` (a `CachedEncoder`: what is
-    cached is read, the rest encoded and stored); ``{job label: KeyedVectors}``."""
+    plan: EncodingPlan,
+    encoder: Encoder,
+    config: UVRBRunConfig,
+    share: slice = slice(None),
+    show: bool = False,
+    segment_encoder: Encoder | None = None,
+) -> dict[str, KeyedVectors | KeyedSegments]:
+    """Every job's ``share`` of unique inputs through ``encoder`` (the segment job through
+    ``segment_encoder``; both `CachedEncoder`s: what is cached is read, the rest encoded and
+    stored); ``{job label: KeyedVectors or KeyedSegments}``."""
     options = {"batch_size": config.batch_size, "num_workers": config.num_workers, "show_progress_bar": show}
     vectors = {}
     for label, job in plan.jobs.items():
         keys, items = job.keys[share], LazyItems(job.build, job.sources[share])
-        result = encoder.encode(items, job.instruction, role=job.role, keys=keys, **options)
-        vectors[label] = KeyedVectors(keys, result)
+        if job.segmented and segment_encoder is None:
+            raise ValueError("the plan has a segment job: pass segment_encoder")
+        result = (segment_encoder if job.segmented else encoder).encode(
+            items, job.instruction, role=job.role, keys=keys, **options
+        )
+        vectors[label] = (KeyedSegments if job.segmented else KeyedVectors)(keys, result)
     return vectors
 
 
 def score_all(
-    datas: list[UVRBTaskData], plan: EncodingPlan, vectors: dict[str, KeyedVectors], config: UVRBRunConfig
+    datas: list[UVRBTaskData],
+    plan: EncodingPlan,
+    vectors: dict[str, KeyedVectors | KeyedSegments],
+    config: UVRBRunConfig,
 ) -> dict[str, dict]:
     """``{task: its record}``: rankings scored, blocks of similarities on the GPU when there is one."""
     device = "cuda" if torch.cuda.is_available() else None
     budget = config.memory_budget_mb * 2**20
-    return {
-        data.task.name: score_task(data, plan.keys[data.task.name], vectors["candidates"],
-                                   vectors[f"queries:{data.task.name}"], budget, device=device)
-        for data in datas
-    }  # fmt: skip
+    results = {}
+    for data in datas:
+        name = data.task.name
+        results[name] = score_task(data, plan.keys[name], vectors[plan.corpus_job(name)], vectors[f"queries:{name}"],
+                                   budget, device=device)  # fmt: skip
+        if name in plan.segmented:  # recorded, and a note in results.md and the model card: not the paper's protocol
+            seconds = config.segment_seconds
+            results[name]["segments"] = {"seconds": seconds, "scored_by": "best segment (max cosine)"}
+            results[name]["ranking_note"] = (
+                f"videos ranked by their best {seconds:g}-second segment (--segment-seconds), not by one vector per video"
+            )
+    return results
 
 
 def score_task(
     data: UVRBTaskData,
     keys: dict,
-    candidates: KeyedVectors,
+    candidates: KeyedVectors | KeyedSegments,
     queries: KeyedVectors,
     memory_budget: int = 64 * 2**20,
     device: str | None = None,
 ) -> dict:
-    """Rank, score and report one task. Inputs that failed to encode are left out of the
-    ranking (a failed query scores 0) and listed, and the task is marked incomplete."""
+    """Rank, score and report one task (a corpus of `KeyedSegments`: each video by its best
+    segment). Inputs that failed to encode are left out of the ranking (a failed query scores 0)
+    and listed, and the task is marked incomplete."""
     failed_c, failed_q = candidates.errors, queries.errors
     corpus_ids = [cid for cid in data.corpus if keys["corpus"][cid] not in failed_c]
-    corpus_emb = candidates.get([keys["corpus"][cid] for cid in corpus_ids])  # (C, D)
+    corpus_keys = [keys["corpus"][cid] for cid in corpus_ids]
     good_queries = [q.id for q in data.queries if keys["queries"][q.id] not in failed_q]
     query_emb = queries.get([keys["queries"][qid] for qid in good_queries])  # (Q, D)
 
     rankings: dict[str, list[str]] = {q.id: [] for q in data.queries}
     if good_queries and corpus_ids:
         if data.candidates is None:
-            _, top = chunked_topk(query_emb, corpus_emb, MAX_K, memory_budget=memory_budget, device=device)  # (Q, k)
+            if isinstance(candidates, KeyedSegments):
+                segments, owners = candidates.get(corpus_keys)  # (S, D), (S,)
+                _, top = segment_max_topk(query_emb, segments, owners, len(corpus_ids), MAX_K,
+                                          memory_budget=memory_budget, device=device)  # fmt: skip
+            else:
+                _, top = chunked_topk(query_emb, candidates.get(corpus_keys), MAX_K, memory_budget=memory_budget,
+                                      device=device)  # (Q, k) fmt: skip
             for qid, row in zip(good_queries, top.tolist()):
                 rankings[qid] = [corpus_ids[i] for i in row]
+        elif isinstance(candidates, KeyedSegments):
+            raise ValueError(f"{data.task.name}: per-query candidate lists are not scored by segments")
         else:
+            corpus_emb = candidates.get(corpus_keys)  # (C, D)
             position = {cid: i for i, cid in enumerate(corpus_ids)}
             lists = [[position[c] for c in data.candidates[qid] if c in position] for qid in good_queries]
             for qid, row in zip(good_queries, rank_candidate_lists(query_emb, corpus_emb, lists)):
@@ -258,17 +327,24 @@ def run_uvrb(config: UVRBRunConfig) -> dict | None:
     frames = FramesReading.for_sampling(config.frames_protocol, config.frames_fps, model.describe()["sampling"])
     with state.main_process_first():  # file hashing: by the main process; the others read its memo
         fingerprints = Fingerprints(cache_dir / "content-keys.json", writable=state.is_main_process)
-        plan = plan_encoding(datas, fingerprints, frames)
+        plan = plan_encoding(datas, fingerprints, frames, segmented=_segmented(config, datas))
         fingerprints.save()
     encoder = CachedEncoder(model, cache_dir, flush_every=config.flush_every, fingerprints=fingerprints)
+    segment_encoder = None
+    if plan.segmented:  # a namespace of its own in the same cache (the segment settings are in its key)
+        segment_encoder = CachedEncoder(SegmentEncoder(model, config.segment_seconds), cache_dir,
+                                        flush_every=config.flush_every, fingerprints=fingerprints)  # fmt: skip
     # each process encodes every num_processes-th unique input of each job
     mine = slice(state.process_index, None, state.num_processes)
-    encode_all(plan, encoder, config, share=mine, show=config.show_progress_bar and state.is_local_main_process)
-    encoded = sum(gather_object([encoder.num_encoded])) if state.num_processes > 1 else encoder.num_encoded
+    show = config.show_progress_bar and state.is_local_main_process
+    encode_all(plan, encoder, config, share=mine, show=show, segment_encoder=segment_encoder)
+    encoded = encoder.num_encoded + (segment_encoder.num_encoded if segment_encoder else 0)
+    encoded = sum(gather_object([encoded])) if state.num_processes > 1 else encoded
     state.wait_for_everyone()
     if not state.is_main_process:
         return None
-    vectors = encode_all(plan, encoder, config)  # every vector, read back (the other processes' shards too)
+    # every vector, read back (the other processes' shards too)
+    vectors = encode_all(plan, encoder, config, segment_encoder=segment_encoder)
     task_results = score_all(datas, plan, vectors, config)
     lovr = config.lovr_videos
     record = {
@@ -280,11 +356,21 @@ def run_uvrb(config: UVRBRunConfig) -> dict | None:
             "candidates_unique": len(plan.candidates.keys),
             "encoded_this_run": encoded,
             "num_processes": state.num_processes,
-            "cache_problems": encoder.problems,  # damaged cache files, set aside and encoded again
+            "cache_problems": encoder.problems + (segment_encoder.problems if segment_encoder else []),
+            **({"segments": {"seconds": config.segment_seconds, "tasks": sorted(plan.segmented),
+                             "videos_unique": len(plan.jobs["segments"].keys)}} if plan.segmented else {}),  # fmt: skip
         },
         "seconds": round(time.perf_counter() - start, 2),
     }
     return write_results(config, datas, task_results, record)
+
+
+def _segmented(config: UVRBRunConfig, datas: list[UVRBTaskData]) -> list[str]:
+    """The tasks of this run whose corpus is embedded by segments (none without ``segment_seconds``)."""
+    if config.segment_seconds is None:
+        return []
+    chosen = {t.name for t in segment_tasks()}
+    return [d.task.name for d in datas if d.task.name in chosen]
 
 
 def _load_encoder(config: UVRBRunConfig, state: PartialState) -> Encoder:
@@ -297,6 +383,7 @@ def _load_encoder(config: UVRBRunConfig, state: PartialState) -> Encoder:
 
 __all__ = [
     "EncodingPlan",
+    "KeyedSegments",
     "KeyedVectors",
     "UVRBRunConfig",
     "encode_all",

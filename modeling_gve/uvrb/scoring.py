@@ -73,6 +73,58 @@ def chunked_topk(
     return out_scores, out_indices
 
 
+def segment_max_topk(
+    queries: torch.Tensor,
+    segments: torch.Tensor,
+    owners: torch.Tensor,
+    num_videos: int,
+    k: int,
+    *,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    candidate_block: int = DEFAULT_CANDIDATE_BLOCK,
+    device: str | torch.device | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Top-``k`` videos per query, a video scoring its best segment (max over its segments'
+    dot products), with the memory of `chunked_topk`: blocks of queries x blocks of segments,
+    reduced into one ``(query block, num_videos)`` block of video scores.
+
+    Args:
+        queries (`torch.Tensor` of shape `(num_queries, dim)`)
+        segments (`torch.Tensor` of shape `(num_segments, dim)`)
+        owners (`torch.Tensor` of shape `(num_segments,)`): each segment's video, in ``[0, num_videos)``.
+        num_videos: how many videos (a video without segments scores ``-inf``: last).
+
+    Returns:
+        ``(scores, indices)``, both of shape `(num_queries, min(k, num_videos))`, best first;
+        ``indices`` are video indices.
+    """
+    if queries.ndim != 2 or segments.ndim != 2 or queries.shape[1] != segments.shape[1]:
+        raise ValueError(f"need (Q, D) and (S, D) tensors, got {tuple(queries.shape)} and {tuple(segments.shape)}")
+    if owners.shape != (segments.shape[0],):
+        raise ValueError(f"need one owner per segment: {tuple(owners.shape)} for {segments.shape[0]} segments")
+    num_queries, num_segments = queries.shape[0], segments.shape[0]
+    k = min(k, num_videos)
+    out_scores = torch.empty(num_queries, k, dtype=torch.float32)
+    out_indices = torch.empty(num_queries, k, dtype=torch.long)
+    if num_queries == 0 or k == 0:
+        return out_scores, out_indices
+    device = torch.device(device) if device is not None else queries.device
+    s_block = max(1, min(candidate_block, num_segments))
+    q_block = max(1, min(num_queries, memory_budget // (4 * (s_block + num_videos))))
+    segments, owners = segments.to(device, torch.float32), owners.to(device, torch.long)
+    for q_start in range(0, num_queries, q_block):
+        q = queries[q_start : q_start + q_block].to(device, torch.float32)  # (qb, D)
+        best = torch.full((q.shape[0], num_videos), float("-inf"), device=device)  # (qb, V)
+        for s_start in range(0, num_segments, s_block):
+            scores = q @ segments[s_start : s_start + s_block].T  # (qb, sb)
+            owner = owners[s_start : s_start + s_block].expand(q.shape[0], -1)  # (qb, sb)
+            best.scatter_reduce_(1, owner, scores, reduce="amax")
+        values, indices = best.topk(k, dim=1)  # (qb, k)
+        out_scores[q_start : q_start + q.shape[0]] = values.cpu()
+        out_indices[q_start : q_start + q.shape[0]] = indices.cpu()
+    return out_scores, out_indices
+
+
 def rank_candidate_lists(
     queries: torch.Tensor,
     candidates: torch.Tensor,
@@ -108,4 +160,4 @@ def rank_candidate_lists(
     return ranked
 
 
-__all__ = ["DEFAULT_MEMORY_BUDGET", "chunked_topk", "rank_candidate_lists"]
+__all__ = ["DEFAULT_MEMORY_BUDGET", "chunked_topk", "rank_candidate_lists", "segment_max_topk"]

@@ -350,6 +350,17 @@ SUB_DOMAINS = {"S": "FG-S", "T": "FG-T", "PR": "FG-PR"}
 ABILITY_COLUMNS = ("TXT", "CMP", "VIS", "CG", "FG", "LC", "S", "T", "PR")
 
 
+# The partially relevant and long-context tasks (PR, LC: DREAM-E, LoVR-TH, PEV-K, LoVR-V, VDC-D): a
+# query matches a part of a longer video, so ``gve uvrb --segment-seconds S`` may score their
+# corpus videos by their best segment.
+SEGMENT_DOMAINS = ("FG-PR", "LC")
+
+
+def segment_tasks() -> list[UVRBTask]:
+    """The tasks ``--segment-seconds`` applies to (`SEGMENT_DOMAINS`), in the paper's order."""
+    return [t for t in TASKS.values() if t.domain in SEGMENT_DOMAINS]
+
+
 def ability_tasks(ability: str) -> list[UVRBTask]:
     """The tasks an ability column is computed from (``"FG"`` -> the 7 fine-grained tasks)."""
     _check_choice("ability", ability, ABILITY_COLUMNS)
@@ -401,8 +412,10 @@ __all__ = [
     "TASKS",
     "UVRB_CITATION",
     "UVRBTask",
+    "SEGMENT_DOMAINS",
     "ability_tasks",
     "get_task",
     "resolve_tasks",
+    "segment_tasks",
     "task_prompts",
 ]

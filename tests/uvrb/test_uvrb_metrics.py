@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from modeling_gve.uvrb.metrics import METRIC_NAMES, query_metrics, retrieval_metrics, task_metrics
-from modeling_gve.uvrb.scoring import chunked_topk, rank_candidate_lists
+from modeling_gve.uvrb.scoring import chunked_topk, rank_candidate_lists, segment_max_topk
 
 
 def _random_case(seed: int, num_queries: int, num_corpus: int, max_relevant: int):
@@ -111,6 +111,29 @@ def test_chunked_topk_matches_full_matrix(num_queries, num_candidates, budget, b
     expected = full.argsort(dim=1, descending=True)[:, :10]
     assert torch.equal(indices, expected)
     assert torch.allclose(scores, full.gather(1, expected))
+
+
+@pytest.mark.parametrize("budget, block", [(4 * 8 * 20, 7), (1 << 20, 65536)], ids=["many-blocks", "one-block"])
+def test_segment_max_topk_is_the_best_segment_of_each_video(budget, block):
+    """Videos of 1 to 6 segments (one with none: ranked last) against a loop over the full matrix."""
+    g = torch.Generator().manual_seed(3)
+    counts = [int(c) for c in torch.randint(1, 7, (12,), generator=g)] + [0]
+    owners = torch.tensor([video for video, count in enumerate(counts) for _ in range(count)])
+    segments = torch.nn.functional.normalize(torch.randn(len(owners), 16, generator=g), dim=-1)
+    queries = torch.nn.functional.normalize(torch.randn(9, 16, generator=g), dim=-1)
+    scores, indices = segment_max_topk(queries, segments, owners, len(counts), 10, memory_budget=budget,
+                                       candidate_block=block)  # fmt: skip
+    full = queries @ segments.T  # (Q, S)
+    best = torch.stack(
+        [full[:, owners == v].max(dim=1).values if counts[v] else torch.full((9,), float("-inf")) for v in range(13)],
+        dim=1,
+    )  # (Q, V)
+    expected = best.argsort(dim=1, descending=True, stable=True)[:, :10]
+    assert torch.equal(indices, expected) and torch.allclose(scores, best.gather(1, expected))
+    everything = segment_max_topk(queries, segments, owners, len(counts), 13)[1]
+    assert (everything[:, -1] == 12).all()  # the video without segments is last
+    with pytest.raises(ValueError, match="one owner per segment"):
+        segment_max_topk(queries, segments, owners[:-1], len(counts), 10)
 
 
 def test_rank_candidate_lists_matches_a_loop():

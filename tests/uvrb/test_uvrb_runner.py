@@ -14,6 +14,7 @@ from modeling_gve.uvrb import TASKS, aggregate
 from modeling_gve.uvrb.data import load_task
 from modeling_gve.uvrb.metrics import METRIC_NAMES, task_metrics
 from modeling_gve.uvrb.runner import Fingerprints, UVRBRunConfig, plan_encoding, run_uvrb
+from modeling_gve.uvrb.tasks import segment_tasks
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,44 @@ def test_all_16_tasks_match_a_brute_force_reference(full_run, gve_model, mini):
     assert "| GVE-3B (paper) | 0.544 | 0.431 |" in markdown and "| GVE-7B (paper) | 0.600 | 0.657 |" in markdown
     assert (output / "radar.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in (output / "tasks").iterdir()) == sorted(f"{n}.json" for n in TASKS)
+
+
+def _brute_force_segments(model, data, seconds, frames_fps) -> dict:
+    """Each corpus video by its best segment: `GVEModel.encode_segments` directly (no cache), the
+    full (query, segment) similarity matrix, max per video, a full sort."""
+    corpus_ids = list(data.corpus)
+    videos = model.encode_segments([data.corpus[c].as_input(frames_fps) for c in corpus_ids], seconds, **TEST_SAMPLING)
+    queries = model.encode([q.as_input(frames_fps) for q in data.queries], instruction=data.task.prompt, **TEST_SAMPLING)
+    best = torch.stack([(queries @ video.embeddings.T).max(dim=1).values for video in videos], dim=1)  # (Q, C)
+    rankings = [sorted(corpus_ids, key=lambda c: -float(best[row, corpus_ids.index(c)])) for row in range(len(queries))]
+    return task_metrics(data.task.name, rankings, [data.relevant[q.id] for q in data.queries]), videos
+
+
+def test_segments_score_the_pr_and_lc_videos_by_their_best_segment(full_run, tiny_ckpt, gve_model, mini, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    """``segment_seconds``: the five partially relevant / long-context tasks rank their videos by the
+    best 0.5 s segment (a brute-force reference agrees), the other tasks are scored as before, and
+    a second run encodes nothing (the segments have a namespace of their own in the cache)."""
+    segmented = [t.name for t in segment_tasks()]
+    assert segmented == ["DREAM-E", "LoVR-TH", "PEV-K", "LoVR-V", "VDC-D"]
+    config = _config(tiny_ckpt, mini, tmp_path, tasks=[*segmented, "MSRVTT"], segment_seconds=0.5, frames_fps=4.0)
+    results = run_uvrb(config)
+    assert results["encoding"]["segments"] == {"seconds": 0.5, "tasks": sorted(segmented), "videos_unique": 15}
+    for name in segmented:
+        data = load_task(TASKS[name], mini / TASKS[name].hub_folder)
+        expected, videos = _brute_force_segments(gve_model, data, 0.5, frames_fps=4.0)
+        assert all(len(video.segments) >= 2 for video in videos)  # a max over more than one segment
+        got = results["tasks"][name]
+        assert got["complete"] and got["segments"] == {"seconds": 0.5, "scored_by": "best segment (max cosine)"}
+        for metric in (*METRIC_NAMES, "main_score"):
+            assert got[metric] == pytest.approx(expected[metric], abs=1e-9), (name, metric)
+    assert "segments" not in results["tasks"]["MSRVTT"]
+    note = "videos ranked by their best 0.5-second segment (--segment-seconds), not by one vector per video"
+    assert f"- LoVR-V: {note}" in (tmp_path / "results.md").read_text()
+    assert results["tasks"]["MSRVTT"] == full_run[0]["tasks"]["MSRVTT"]  # not a segmented task: as before
+    counter = EncodeCounter(monkeypatch)
+    again = run_uvrb(config)
+    assert counter.items == 0 and again["tasks"] == results["tasks"]
 
 
 def test_shared_videos_are_encoded_once(full_run):
