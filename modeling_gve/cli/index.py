@@ -48,6 +48,12 @@ def add_index_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--index", default=None, help="where the index lives (default: SOURCE/.gve_index)")
     parser.add_argument(
+        "--column", default=None,
+        help="SOURCE is a dataset (a local folder or hf://datasets/ORG/NAME[@REV]): its Video column "
+        "(default for hf://: the only Video column)",
+    )  # fmt: skip
+    parser.add_argument("--split", default="train", help="the dataset split to index (with a dataset SOURCE)")
+    parser.add_argument(
         "--flush-every", type=int, default=64, help="write what is embedded at least every this many videos"
     )
     parser.add_argument(
@@ -59,7 +65,11 @@ def build_parser(prog: str = "gve index") -> argparse.ArgumentParser:
     parser = SuggestingArgumentParser(
         prog=prog, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("source", help="a folder of videos (searched recursively) or a text file of paths / URLs")
+    parser.add_argument(
+        "source",
+        help="a folder of videos (searched recursively), a text file of paths / URLs, or a dataset with a Video "
+        "column (hf://datasets/ORG/NAME, or a local dataset with --column)",
+    )
     add_index_options(parser)
     add_model_options(parser)
     parser.add_argument("--engine", default="local", choices=["local", "ray"], help="embed here, or with Ray Data")
@@ -88,6 +98,11 @@ def index_kwargs(args: argparse.Namespace) -> dict:
     }
 
 
+def source_options(args: argparse.Namespace) -> dict:
+    """The `list_source` options of ``args``: a dataset's column and split, and where its media go."""
+    return {"column": args.column, "split": args.split, "index_dir": args.index}
+
+
 def check_segments(args: argparse.Namespace) -> None:
     """``--segments shots`` without PySceneDetect fails now, before a multi-GB model is loaded."""
     if args.segments == "shots":
@@ -106,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from ..index.build import build_index
     from ..index.listing import list_source
 
-    listing = list_source(args.source)  # listed (and checked) before loading a multi-GB model
+    listing = list_source(args.source, **source_options(args))  # listed (and checked) before loading a multi-GB model
     check_segments(args)
     model = load_gve(args.model, revision=args.revision, device=args.device, dtype=args.dtype)
     ray_options = {"address": args.ray_address} if args.ray_address else None

@@ -13,7 +13,7 @@ import argparse
 import json
 
 from ..suggest import SuggestingArgumentParser
-from .index import add_index_options, add_model_options, check_segments, index_kwargs, report_skipped
+from .index import add_index_options, add_model_options, check_segments, index_kwargs, report_skipped, source_options
 
 
 def build_parser(prog: str = "gve search") -> argparse.ArgumentParser:
@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if (Path(args.folder_or_index) / RECORD_FILE).is_file():  # an index: searched as it is, with its model by default
         model_name = args.model or read_record(args.folder_or_index)["model"].get("model", DEFAULT_MODEL)
     else:
-        options["listing"] = list_source(args.folder_or_index)  # listed (and checked) before loading a multi-GB model
+        # listed (and checked) before loading a multi-GB model
+        options["listing"] = list_source(args.folder_or_index, **source_options(args))
         check_segments(args)
         model_name = args.model or DEFAULT_MODEL
     model = load_gve(model_name, revision=args.revision, device=args.device, dtype=args.dtype)
