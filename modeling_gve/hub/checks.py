@@ -32,6 +32,7 @@ from hub_cards.uvrb_dataset import EVALUATION_FRAMEWORKS
 
 from ..checkpoint import CHECKPOINT_FILES, MODULE_TYPE, REMOTE_CODE_FILES
 from ..embedding_cache import model_fingerprint
+from ..messages import first_line
 from ..uvrb.metrics import METRIC_NAMES, aggregate
 from ..uvrb.tasks import HUB_REPO, TASKS, UVRBTask, get_task
 
@@ -282,11 +283,6 @@ def _embed(load: Any, name: str, path: str, st: bool = False) -> Any:
             f"{name}: {path} cannot load and encode it: {type(err).__name__}: {first_line(err)}"
         ) from err
     return vector
-
-
-def first_line(err: BaseException) -> str:
-    """The first line of an error's message (library messages can run to many lines)."""
-    return (str(err).strip().splitlines() or [""])[0]
 
 
 def _check_vector(name: str, path: str, vector: Any, dimension: int | None) -> None:

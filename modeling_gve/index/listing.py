@@ -19,6 +19,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..messages import first_line
+
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts"}
 INDEX_DIRNAME = ".gve_index"  # the index beside the videos
 LEGACY_CACHE_DIRNAME = ".gve_cache"  # `gve search`'s cache before the index: moved into it
@@ -186,8 +188,7 @@ def list_dataset(
     try:
         dataset = load_dataset(path, split=split, revision=revision or None)
     except (OSError, ValueError) as err:  # not found, offline, no such split...
-        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise FileNotFoundError(f"{name}: cannot be loaded as a dataset ({first})") from None
+        raise FileNotFoundError(f"{name}: cannot be loaded as a dataset ({first_line(err) or type(err).__name__})") from None
     column = column or _video_column(dataset.features, name)
     if column not in dataset.column_names:
         raise FileNotFoundError(f"{name}: no column {column!r} (columns: {', '.join(dataset.column_names)})")

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..messages import first_line
 from .archives import ARCHIVE_KINDS, ARCHIVE_NAME, EXTRACTED_SUFFIX, Archive, extract, group_archives
 from .config import MediaSelection
 from .errors import HubUnavailableError, UVRBDataError
@@ -202,8 +203,7 @@ def fetch_snapshot(repo_id: str, **kwargs) -> Path:
 
 def _cause(err: BaseException) -> str:
     """The first line of huggingface_hub's message (``Got: ConnectError: ...``), without ``Got:``."""
-    lines = str(err).strip().splitlines()
-    return lines[0].removeprefix("Got: ")[:200] if lines else type(err).__name__
+    return first_line(err).removeprefix("Got: ")[:200] or type(err).__name__
 
 
 __all__ = [
