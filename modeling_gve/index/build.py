@@ -120,10 +120,9 @@ def build_index(
     """
     listing = listing or list_source(source)
     root = index_root(listing, index_dir)
-    if segments == "shots":
-        encoder = SegmentEncoder(encoder, segments="shots")
-    elif segment_seconds is not None:
-        encoder = SegmentEncoder(encoder, segment_seconds, stride_seconds)
+    if segments == "shots" or segment_seconds is not None:
+        seconds = 10.0 if segment_seconds is None else segment_seconds  # shots: not used
+        encoder = SegmentEncoder(encoder, seconds, stride_seconds, segments=segments)
     fingerprints = Fingerprints(root / "content-keys.json")
     cached = CachedEncoder(
         encoder, root, flush_every=flush_every, flush_seconds=flush_seconds, fingerprints=fingerprints
