@@ -108,8 +108,9 @@ def build_index(
 ) -> IndexSummary:
     """Index the videos of ``source`` (a folder, or a text file of paths and URLs) with
     ``encoder`` (a `GVEEncoder`, or any `Encoder`): whole videos, or with ``segment_seconds`` their
-    segments (``segments="shots"``: their shots, `video.shot_windows`). Only what the store lacks is embedded, by this process (``engine="local"``) or by a
-    Ray Data pipeline (``"ray"``, `ray_engine.fill_with_ray`: identical vectors).
+    segments (``segments="shots"``: their shots, `video.shot_windows`). Only what the store lacks
+    is embedded, by this process (``engine="local"``) or by a Ray Data pipeline (``"ray"``,
+    `ray_engine.fill_with_ray`: identical vectors).
 
     Args:
         listing: ``source`` already listed (`list_source`), to list it once.

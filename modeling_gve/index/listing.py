@@ -188,7 +188,8 @@ def list_dataset(
     try:
         dataset = load_dataset(path, split=split, revision=revision or None)
     except (OSError, ValueError) as err:  # not found, offline, no such split...
-        raise FileNotFoundError(f"{name}: cannot be loaded as a dataset ({first_line(err) or type(err).__name__})") from None
+        why = first_line(err) or type(err).__name__
+        raise FileNotFoundError(f"{name}: cannot be loaded as a dataset ({why})") from None
     column = column or _video_column(dataset.features, name)
     if column not in dataset.column_names:
         raise FileNotFoundError(f"{name}: no column {column!r} (columns: {', '.join(dataset.column_names)})")
@@ -199,7 +200,8 @@ def list_dataset(
         value = record[column] or {}
         where = f"{name} ({split} row {row})"
         if value.get("bytes"):
-            videos.append(str(_write_once(media / f"{split}-{row:06d}-{_file_name(value.get('path'))}", value["bytes"])))
+            target = media / f"{split}-{row:06d}-{_file_name(value.get('path'))}"
+            videos.append(str(_write_once(target, value["bytes"])))
         elif value.get("path"):
             reason = unreadable_reason(value["path"])
             if reason is None:

@@ -120,6 +120,7 @@ def plan_encoding(
     """The candidate job (all tasks' videos, deduplicated by content), the segment job (the
     videos of the ``segmented`` tasks, if any) and one query job per task."""
     frames = frames if isinstance(frames, FramesReading) else FramesReading(fps=float(frames))
+
     def build(source: Any) -> dict:
         return {"video": source.as_input(frames)}
 
@@ -246,8 +247,9 @@ def score_task(
                 _, top = segment_max_topk(query_emb, segments, owners, len(corpus_ids), MAX_K,
                                           memory_budget=memory_budget, device=device)  # fmt: skip
             else:
-                _, top = chunked_topk(query_emb, candidates.get(corpus_keys), MAX_K, memory_budget=memory_budget,
-                                      device=device)  # (Q, k) fmt: skip
+                _, top = chunked_topk(
+                    query_emb, candidates.get(corpus_keys), MAX_K, memory_budget=memory_budget, device=device
+                )  # (Q, k)
             for qid, row in zip(good_queries, top.tolist()):
                 rankings[qid] = [corpus_ids[i] for i in row]
         elif isinstance(candidates, KeyedSegments):
@@ -357,11 +359,12 @@ def run_uvrb(config: UVRBRunConfig) -> dict | None:
             "encoded_this_run": encoded,
             "num_processes": state.num_processes,
             "cache_problems": encoder.problems + (segment_encoder.problems if segment_encoder else []),
-            **({"segments": {"seconds": config.segment_seconds, "tasks": sorted(plan.segmented),
-                             "videos_unique": len(plan.jobs["segments"].keys)}} if plan.segmented else {}),  # fmt: skip
         },
         "seconds": round(time.perf_counter() - start, 2),
     }
+    if plan.segmented:
+        record["encoding"]["segments"] = {"seconds": config.segment_seconds, "tasks": sorted(plan.segmented),
+                                          "videos_unique": len(plan.jobs["segments"].keys)}  # fmt: skip
     return write_results(config, datas, task_results, record)
 
 
