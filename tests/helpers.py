@@ -54,9 +54,8 @@ def run_bounded(cmd: list[str], timeout: float, **kwargs) -> subprocess.Complete
     """``subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)``, except that
     an overrun kills the whole process group and fails the test with the end of its output.
 
-    ``subprocess.run`` kills only the child on a timeout and then waits for the pipes to close,
-    which a grandchild that inherited them (a torchrun worker, a Ray daemon) may never do: the test
-    would hang instead of failing."""
+    ``subprocess.run`` kills only the child on a timeout: its children (torchrun workers, Ray
+    daemons) would live on, holding cores and memory for the rest of the run."""
     process = started(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
     try:
         out, err = process.communicate(timeout=timeout)
