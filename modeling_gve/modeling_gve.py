@@ -29,10 +29,9 @@ from .video import (
     GVEInputError,
     SampledSegment,
     check_decode_device,
-    check_shot_detection,
+    check_segment_options,
     describe,
     read_segments,
-    segment_windows,
 )
 
 # Released GVE checkpoints are `Qwen2_5_VLForConditionalGeneration` saves from transformers
@@ -599,7 +598,9 @@ def embed_segments(
         ImportError: ``segments="shots"`` without PySceneDetect, before any work.
         GVEInputError: a bad video, with ``on_error="raise"`` (named ``videos[i] ...``).
     """
-    _check_segment_options(segment_seconds, stride_seconds, segments, on_error)
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    check_segment_options(segment_seconds, stride_seconds, segments)  # before any work
     if isinstance(videos, (str, bytes, Mapping)) or not isinstance(videos, Sequence):
         videos = [videos]
     options = dict(segment_seconds=segment_seconds, stride_seconds=stride_seconds, segments=segments,
@@ -645,19 +646,6 @@ def _embed_batch(batch: list[list], embed: Callable[[list[Any]], torch.Tensor]) 
     """Embed the prepared inputs of a batch of rows, replacing each by its embedding."""
     for row, embedding in zip(batch, embed([row[-1] for row in batch])):
         row[-1] = embedding
-
-
-def _check_segment_options(
-    segment_seconds: float, stride_seconds: float | None, segments: str, on_error: str
-) -> None:
-    """`embed_segments`' options, checked before any video is read."""
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    if segments not in ("fixed", "shots"):
-        raise ValueError(f"segments must be 'fixed' or 'shots', got {segments!r}")
-    if segments == "shots":
-        check_shot_detection()
-    segment_windows(0, 1.0, segment_seconds, stride_seconds)
 
 
 def _segments_result(rows: list[list[list]], failed: dict[int, GVEInputError]) -> SegmentsResult:

@@ -22,7 +22,7 @@ import torch
 
 from .encoders import GVEEncoder, Role, SentenceTransformerEncoder, st_video
 from .modeling_gve import EncodeResult, SegmentsResult, VideoSegments, embed_segments
-from .video import SHOT_DETECTOR, GVEInputError, SampledSegment, VideoFrames, check_shot_detection, segment_windows
+from .video import SHOT_DETECTOR, GVEInputError, SampledSegment, VideoFrames, check_segment_options
 
 
 def encode_segments(
@@ -127,12 +127,7 @@ class SegmentEncoder:
         stride_seconds: float | None = None,
         segments: Literal["fixed", "shots"] = "fixed",
     ):
-        if segments == "shots":
-            check_shot_detection()
-        elif segments == "fixed":
-            segment_windows(0, 1.0, segment_seconds, stride_seconds)  # the options, checked now
-        else:
-            raise ValueError(f"segments must be 'fixed' or 'shots', got {segments!r}")
+        check_segment_options(segment_seconds, stride_seconds, segments)  # now, not at the first video
         self.encoder, self.kind = encoder, segments
         self.segment_seconds, self.stride_seconds = float(segment_seconds), stride_seconds
         self.dimension: int = encoder.dimension

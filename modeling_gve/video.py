@@ -768,6 +768,16 @@ def check_shot_detection() -> None:
         ) from err
 
 
+def check_segment_options(segment_seconds: float, stride_seconds: float | None, segments: str) -> None:
+    """Raise now (before any video is read) for a ``segments`` kind other than ``"fixed"`` or
+    ``"shots"``, shots without PySceneDetect, or windows `segment_windows` refuses."""
+    if segments not in ("fixed", "shots"):
+        raise ValueError(f"segments must be 'fixed' or 'shots', got {segments!r}")
+    if segments == "shots":
+        check_shot_detection()
+    segment_windows(0, 1.0, segment_seconds, stride_seconds)
+
+
 @dataclass
 class SampledSegment:
     """One segment of a video as GVE sees it.
@@ -1085,6 +1095,7 @@ __all__ = [
     "SampledVideo",
     "VideoFrames",
     "check_decode_device",
+    "check_segment_options",
     "read_image",
     "read_segments",
     "read_video",
