@@ -39,12 +39,10 @@ def chunked_topk(
         ``(scores, indices)``, both of shape `(num_queries, min(k, num_candidates))`, best first;
         ``indices`` index rows of ``candidates``.
     """
-    if queries.ndim != 2 or candidates.ndim != 2 or queries.shape[1] != candidates.shape[1]:
-        raise ValueError(f"need (Q, D) and (C, D) tensors, got {tuple(queries.shape)} and {tuple(candidates.shape)}")
+    _check_pair(queries, candidates, "C")
     num_queries, num_candidates = queries.shape[0], candidates.shape[0]
     k = min(k, num_candidates)
-    out_scores = torch.empty(num_queries, k, dtype=torch.float32)
-    out_indices = torch.empty(num_queries, k, dtype=torch.long)
+    out_scores, out_indices = _topk_outputs(num_queries, k)
     if num_queries == 0 or k == 0:
         return out_scores, out_indices
     device = torch.device(device) if device is not None else queries.device
@@ -98,14 +96,12 @@ def segment_max_topk(
         ``(scores, indices)``, both of shape `(num_queries, min(k, num_videos))`, best first;
         ``indices`` are video indices.
     """
-    if queries.ndim != 2 or segments.ndim != 2 or queries.shape[1] != segments.shape[1]:
-        raise ValueError(f"need (Q, D) and (S, D) tensors, got {tuple(queries.shape)} and {tuple(segments.shape)}")
+    _check_pair(queries, segments, "S")
     if owners.shape != (segments.shape[0],):
         raise ValueError(f"need one owner per segment: {tuple(owners.shape)} for {segments.shape[0]} segments")
     num_queries, num_segments = queries.shape[0], segments.shape[0]
     k = min(k, num_videos)
-    out_scores = torch.empty(num_queries, k, dtype=torch.float32)
-    out_indices = torch.empty(num_queries, k, dtype=torch.long)
+    out_scores, out_indices = _topk_outputs(num_queries, k)
     if num_queries == 0 or k == 0:
         return out_scores, out_indices
     device = torch.device(device) if device is not None else queries.device
@@ -123,6 +119,17 @@ def segment_max_topk(
         out_scores[q_start : q_start + q.shape[0]] = values.cpu()
         out_indices[q_start : q_start + q.shape[0]] = indices.cpu()
     return out_scores, out_indices
+
+
+def _check_pair(queries: torch.Tensor, rows: torch.Tensor, letter: str) -> None:
+    """``queries`` `(Q, D)` and ``rows`` `(letter, D)`, or a `ValueError` naming both shapes."""
+    if queries.ndim != 2 or rows.ndim != 2 or queries.shape[1] != rows.shape[1]:
+        raise ValueError(f"need (Q, D) and ({letter}, D) tensors, got {tuple(queries.shape)} and {tuple(rows.shape)}")
+
+
+def _topk_outputs(num_queries: int, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``(scores, indices)`` a top-k fills, on the CPU: both `(num_queries, k)`."""
+    return torch.empty(num_queries, k, dtype=torch.float32), torch.empty(num_queries, k, dtype=torch.long)
 
 
 def rank_candidate_lists(
