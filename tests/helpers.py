@@ -87,6 +87,7 @@ def subprocess_env(tmp: Path | None = None, **overrides: str) -> dict:
         HF_HUB_OFFLINE="1",
         OMP_NUM_THREADS="1",
         TOKENIZERS_PARALLELISM="false",
+        PYTHONFAULTHANDLER="1",  # a crash in native code prints every thread's Python stack
     )
     if tmp is not None:
         env["HF_DATASETS_CACHE"] = str(tmp / "hf-datasets-cache")

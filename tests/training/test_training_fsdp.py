@@ -33,6 +33,12 @@ def test_gradcache_and_probing_stay_in_step_under_fsdp(tiny_ckpt, tmp_path):
     out.mkdir()
     cmd = accelerate_launch(__file__, str(tiny_ckpt), str(media), str(out))
     proc = run_bounded(cmd, timeout=400, env=subprocess_env(tmp_path))
+    if proc.returncode != 0 and "Signal 11 (SIGSEGV)" in proc.stderr:
+        # A worker killed by a segfault inside torch (FSDP2 over gloo on CPU; seen once in about ten
+        # CI runs, never reproduced alone): launched once more, from scratch. A wrong result or any
+        # other failure is not retried.
+        print(proc.stderr[-5000:], file=sys.stderr)  # kept in the report, with faulthandler's traceback
+        proc = run_bounded(cmd, timeout=400, env=subprocess_env(tmp_path))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     for rank in (0, 1):
         results = json.loads((out / f"result-{rank}.json").read_text())
